@@ -1,0 +1,244 @@
+"""SIP messages (RFC 3261 §7): :class:`Request`, :class:`Response`, builders.
+
+Messages are frozen; typed views of the headers that routing and transaction
+matching need (Via, From/To tags, Call-ID, CSeq) are parsed once and cached.
+``bytes(message)`` serialises with a Content-Length computed from the body.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+from sipstack.constants import SIP_VERSION, reason_phrase
+from sipstack.errors import LocalProtocolError, RemoteProtocolError
+from sipstack.headers import CSeq, Headers, NameAddr, Via
+from sipstack.uri import URI, parse_uri
+
+HeaderItems = Iterable[tuple[str, str]]
+
+
+class _Views:
+    """Typed, cached views shared by requests and responses."""
+
+    __slots__ = ()
+    headers: Headers
+    body: bytes
+    _cache: dict[str, Any]
+
+    def _required(self, name: str) -> str:
+        value = self.headers.get(name)
+        if value is None:
+            raise RemoteProtocolError(f"missing {name} header")
+        return value
+
+    @property
+    def call_id(self) -> str:
+        cached = self._cache.get("call_id")
+        if cached is None:
+            cached = self._cache["call_id"] = self._required("Call-ID").strip()
+            if not cached or any(c.isspace() for c in cached):
+                raise RemoteProtocolError(f"invalid Call-ID {cached!r}")
+        return cached  # type: ignore[no-any-return]
+
+    @property
+    def cseq(self) -> CSeq:
+        cached = self._cache.get("cseq")
+        if cached is None:
+            cached = self._cache["cseq"] = CSeq.parse(self._required("CSeq"))
+        return cached  # type: ignore[no-any-return]
+
+    @property
+    def from_(self) -> NameAddr:
+        cached = self._cache.get("from")
+        if cached is None:
+            cached = self._cache["from"] = NameAddr.parse(self._required("From"))
+        return cached  # type: ignore[no-any-return]
+
+    @property
+    def to(self) -> NameAddr:
+        cached = self._cache.get("to")
+        if cached is None:
+            cached = self._cache["to"] = NameAddr.parse(self._required("To"))
+        return cached  # type: ignore[no-any-return]
+
+    @property
+    def via(self) -> Via:
+        """The topmost Via (the one transaction matching uses)."""
+        cached = self._cache.get("via")
+        if cached is None:
+            first = self._required("Via")
+            comma = first.find(",")
+            cached = self._cache["via"] = Via.parse(
+                first if comma < 0 else self.headers.get_all("Via")[0]
+            )
+        return cached  # type: ignore[no-any-return]
+
+    @property
+    def vias(self) -> tuple[Via, ...]:
+        cached = self._cache.get("vias")
+        if cached is None:
+            cached = self._cache["vias"] = tuple(
+                Via.parse(v) for v in self.headers.get_all("Via")
+            )
+        return cached  # type: ignore[no-any-return]
+
+    @property
+    def contacts(self) -> tuple[NameAddr, ...]:
+        """Contact values (empty for none; ``Contact: *`` is not a NameAddr,
+        see :attr:`contact_star`)."""
+        cached = self._cache.get("contacts")
+        if cached is None:
+            values = self.headers.get_all("Contact")
+            if values == ["*"]:
+                cached = ()
+            else:
+                cached = tuple(NameAddr.parse(v) for v in values)
+            self._cache["contacts"] = cached
+        return cached  # type: ignore[no-any-return]
+
+    @property
+    def contact_star(self) -> bool:
+        return self.headers.get_all("Contact") == ["*"]
+
+    @property
+    def content_type(self) -> str | None:
+        value = self.headers.get("Content-Type")
+        return None if value is None else value.split(";", 1)[0].strip().lower()
+
+    def header_int(self, name: str) -> int | None:
+        """An integer header (Expires, Max-Forwards, RSeq …), or None if absent."""
+        value = self.headers.get(name)
+        if value is None:
+            return None
+        value = value.strip()
+        if not value.isdigit():
+            raise RemoteProtocolError(f"invalid {name} value {value!r}")
+        return int(value)
+
+
+@dataclass(frozen=True, slots=True, eq=False)
+class Request(_Views):
+    """A SIP request. ``uri`` is the Request-URI."""
+
+    method: str
+    uri: URI
+    headers: Headers
+    body: bytes = b""
+    _cache: dict[str, Any] = field(default_factory=dict, repr=False)
+
+    @classmethod
+    def build(cls, method: str, uri: URI | str, headers: HeaderItems = (),
+              body: bytes = b"") -> Request:
+        """Make a request; ``uri`` may be given as text."""
+        if isinstance(uri, str):
+            uri = parse_uri(uri)
+        return cls(method, uri, _as_headers(headers), body)
+
+    def replace(self, **changes: Any) -> Request:
+        """A copy with fields replaced (``headers`` may be any header items)."""
+        values = {"method": self.method, "uri": self.uri, "headers": self.headers,
+                  "body": self.body}
+        values.update(changes)
+        values["headers"] = _as_headers(values["headers"])
+        return Request(**values)
+
+    @property
+    def start_line(self) -> str:
+        return f"{self.method} {self.uri} {SIP_VERSION}"
+
+    def __bytes__(self) -> bytes:
+        return _serialise(self.start_line, self.headers, self.body)
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Request) and bytes(self) == bytes(other)
+
+    __hash__ = None  # type: ignore[assignment]
+
+
+@dataclass(frozen=True, slots=True, eq=False)
+class Response(_Views):
+    """A SIP response."""
+
+    status: int
+    reason: str
+    headers: Headers
+    body: bytes = b""
+    _cache: dict[str, Any] = field(default_factory=dict, repr=False)
+
+    @classmethod
+    def build(cls, status: int, headers: HeaderItems = (), body: bytes = b"",
+              reason: str | None = None) -> Response:
+        if not 100 <= status <= 699:
+            raise LocalProtocolError(f"status code {status} out of range")
+        return cls(status, reason_phrase(status) if reason is None else reason,
+                   _as_headers(headers), body)
+
+    def replace(self, **changes: Any) -> Response:
+        values = {"status": self.status, "reason": self.reason, "headers": self.headers,
+                  "body": self.body}
+        values.update(changes)
+        values["headers"] = _as_headers(values["headers"])
+        return Response(**values)
+
+    @property
+    def start_line(self) -> str:
+        return f"{SIP_VERSION} {self.status} {self.reason}"
+
+    @property
+    def is_provisional(self) -> bool:
+        return self.status < 200
+
+    @property
+    def is_success(self) -> bool:
+        return 200 <= self.status < 300
+
+    def __bytes__(self) -> bytes:
+        return _serialise(self.start_line, self.headers, self.body)
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Response) and bytes(self) == bytes(other)
+
+    __hash__ = None  # type: ignore[assignment]
+
+
+Message = Request | Response
+
+
+def _as_headers(items: Headers | HeaderItems) -> Headers:
+    return items if isinstance(items, Headers) else Headers(items)
+
+
+def _serialise(start_line: str, headers: Headers, body: bytes) -> bytes:
+    lines = [start_line]
+    lines.extend(f"{n}: {v}" for n, v in headers if n != "Content-Length")
+    lines.append(f"Content-Length: {len(body)}")
+    lines.append("")
+    lines.append("")
+    return "\r\n".join(lines).encode("utf-8", "surrogateescape") + body
+
+
+# Headers a UAS copies from a request into every response (RFC 3261 §8.2.6.2).
+_COPIED = ("Via", "From", "To", "Call-ID", "CSeq")
+
+
+def make_response(request: Request, status: int, reason: str | None = None, *,
+                  to_tag: str | None = None, headers: HeaderItems = (),
+                  body: bytes = b"") -> Response:
+    """Build the response a UAS sends to ``request`` (§8.2.6).
+
+    Via, From, To, Call-ID and CSeq are copied; ``to_tag`` is added to To when
+    the request's To has none (never for 100 Trying, §8.2.6.2).
+    """
+    fields: list[tuple[str, str]] = []
+    for name in _COPIED:
+        for value in request.headers.get_lines(name):
+            fields.append((name, value))
+    if to_tag is not None and status != 100 and request.to.tag is None:
+        to = str(request.to.with_params(tag=to_tag))
+        fields = [(n, to if n == "To" else v) for n, v in fields]
+    if status == 100 and "Timestamp" in request.headers:
+        fields.append(("Timestamp", request.headers.get("Timestamp") or ""))
+    fields.extend(headers)
+    return Response.build(status, fields, body, reason)

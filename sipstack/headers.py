@@ -14,93 +14,59 @@ from dataclasses import dataclass, field
 
 from sipstack.constants import CANONICAL_NAME, LIST_HEADERS
 from sipstack.errors import RemoteProtocolError
+from sipstack.syntax import (
+    find_unquoted,
+    is_token,
+    params_text,
+    parse_display,
+    parse_generic_params,
+    quote,
+    split_outside_quotes,
+    unquote,
+)
 from sipstack.uri import URI, Params, find_param, parse_uri, split_hostport
 
-_TOKEN_RE = re.compile(r"[A-Za-z0-9\-.!%*_+`'~]+\Z")
-_DISPLAY_TOKENS_RE = re.compile(r"[A-Za-z0-9\-.!%*_+`'~]+(?:[ \t]+[A-Za-z0-9\-.!%*_+`'~]+)*\Z")
+__all__ = [
+    "CSeq", "Headers", "NameAddr", "Via", "canonical_name", "header_key", "is_token",
+    "params_text", "parse_generic_params", "quote", "split_outside_quotes", "unquote",
+]
+
 _VIA_RE = re.compile(
     r"SIP\s*/\s*2\.0\s*/\s*([A-Za-z0-9\-.!%*_+`'~]+)\s+"
     r"(\[[0-9A-Fa-f:.]+\]|[^\s;:]+)(?:\s*:\s*([0-9]+))?\s*(.*)\Z",
     re.S | re.I,
 )
-_WS_RE = re.compile(r"\s+")
+_LABEL = r"[A-Za-z0-9](?:[A-Za-z0-9\-]*[A-Za-z0-9])?"
+# ``SIP/2.0/UDP host:port;params`` written without optional LWS and with a
+# hostname or IPv4 sent-by: one match, no re-validation of the host.
+_SIMPLE_VIA_RE = re.compile(
+    rf"SIP/2\.0/([A-Za-z]+) ({_LABEL}(?:\.{_LABEL})*\.?)(?::([0-9]{{1,5}}))?(;.*)?\Z", re.S
+)
+# ``"Quoted" <uri>;params`` or ``Token Words <uri>;params`` with no escapes.
+_SIMPLE_NAME_ADDR_RE = re.compile(
+    r'(?:"([^"\\]*)"[ \t]*|([A-Za-z0-9\-.!%*_+`\'~]+(?:[ \t]+[A-Za-z0-9\-.!%*_+`\'~]+)*)'
+    r'[ \t]*)?<([^<>"\s]+)>[ \t]*(;.*)?\Z',
+    re.S,
+)
+_SEQ_RE = re.compile(r"([0-9]+)[ \t\r\n]+([A-Za-z0-9\-.!%*_+`'~]+)\Z")
+# Any spelling of a header name -> the lower-cased canonical name used as the
+# index key.  Bounded: names come from a small vocabulary.
+_KEYS: dict[str, str] = {}
 
 
-def is_token(text: str) -> bool:
-    """RFC 3261 ``token``."""
-    return bool(_TOKEN_RE.match(text))
+def header_key(name: str) -> str:
+    """Index key of a header name: lower-cased long form (compact expanded)."""
+    key = _KEYS.get(name)
+    if key is None:
+        key = CANONICAL_NAME.get(name.lower(), name).lower()
+        if len(_KEYS) < 4096:
+            _KEYS[name] = key
+    return key
 
 
 def canonical_name(name: str) -> str:
     """Long, canonical spelling of a header name (compact forms expanded)."""
     return CANONICAL_NAME.get(name.lower(), name)
-
-
-def split_outside_quotes(text: str, sep: str) -> list[str]:
-    """Split on ``sep`` where it is not inside a quoted string or ``<...>``."""
-    if '"' not in text and "<" not in text:
-        return text.split(sep)
-    parts: list[str] = []
-    start = 0
-    quoted = angled = False
-    i = 0
-    n = len(text)
-    while i < n:
-        c = text[i]
-        if quoted:
-            if c == "\\":
-                i += 1
-            elif c == '"':
-                quoted = False
-        elif c == '"':
-            quoted = True
-        elif c == "<":
-            angled = True
-        elif c == ">":
-            angled = False
-        elif c == sep and not angled:
-            parts.append(text[start:i])
-            start = i + 1
-        i += 1
-    if quoted:
-        raise RemoteProtocolError(f"unterminated quoted string in {text!r}")
-    parts.append(text[start:])
-    return parts
-
-
-def parse_generic_params(text: str) -> Params:
-    """Parse ``;name=value`` header parameters; LWS around ``;``/``=`` allowed."""
-    params: list[tuple[str, str | None]] = []
-    for item in split_outside_quotes(text, ";"):
-        name, sep, value = item.partition("=")
-        name = name.strip()
-        value = value.strip()
-        if not is_token(name):
-            raise RemoteProtocolError(f"invalid header parameter {item.strip()!r}")
-        if sep:
-            if value.startswith('"'):
-                if len(value) < 2 or not value.endswith('"'):
-                    raise RemoteProtocolError(f"bad quoted parameter {item.strip()!r}")
-            elif not value or any(c.isspace() or c in ',"<>' for c in value):
-                raise RemoteProtocolError(f"invalid parameter value {item.strip()!r}")
-        params.append((name, value if sep else None))
-    return tuple(params)
-
-
-def params_text(params: Params) -> str:
-    return "".join(f";{n}" if v is None else f";{n}={v}" for n, v in params)
-
-
-def unquote(text: str) -> str:
-    """Body of a quoted string with ``\\x`` escapes resolved."""
-    inner = text[1:-1]
-    if "\\" not in inner:
-        return inner
-    return re.sub(r"\\(.)", r"\1", inner, flags=re.S)
-
-
-def quote(text: str) -> str:
-    return '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'
 
 
 @dataclass(frozen=True, slots=True)
@@ -114,6 +80,13 @@ class Via:
 
     @classmethod
     def parse(cls, text: str) -> Via:
+        m = _SIMPLE_VIA_RE.match(text)
+        if m is not None:
+            transport, host, port_text, rest = m.groups()
+            port = None if port_text is None else int(port_text)
+            if port is None or port <= 65535:
+                return cls(transport.upper(), host.lower(), port,
+                           parse_generic_params(rest[1:]) if rest else ())
         m = _VIA_RE.match(text.strip())
         if m is None:
             raise RemoteProtocolError(f"invalid Via {text.strip()!r}")
@@ -148,6 +121,9 @@ class Via:
         hostport = self.host if self.port is None else f"{self.host}:{self.port}"
         return f"SIP/2.0/{self.transport} {hostport}{params_text(self.params)}"
 
+    def __bytes__(self) -> bytes:
+        return str(self).encode("utf-8", "surrogateescape")
+
 
 @dataclass(frozen=True, slots=True)
 class NameAddr:
@@ -160,29 +136,46 @@ class NameAddr:
 
     @classmethod
     def parse(cls, text: str) -> NameAddr:
+        m = _SIMPLE_NAME_ADDR_RE.match(text)
+        if m is not None:
+            quoted, tokens, uri_text, rest = m.groups()
+            if quoted is not None:
+                display: str | None = quoted
+            elif tokens is None or (" " not in tokens and "\t" not in tokens):
+                display = tokens
+            else:
+                display = parse_display(tokens)
+            params = parse_generic_params(rest[1:]) if rest else ()
+            return cls(parse_uri(uri_text), display, params, True)
+        return cls._parse_general(text)
+
+    @classmethod
+    def _parse_general(cls, text: str) -> NameAddr:
         text = text.strip()
-        lt = _find_unquoted(text, "<")
+        lt = find_unquoted(text, "<")
         if lt >= 0:
             gt = text.find(">", lt)
             if gt < 0:
                 raise RemoteProtocolError(f"missing '>' in {text!r}")
-            display = _parse_display(text[:lt].strip())
+            display = parse_display(text[:lt].strip())
             uri_text = text[lt + 1 : gt]
             if uri_text != uri_text.strip() or not uri_text:
                 raise RemoteProtocolError(f"whitespace inside <> in {text!r}")
             rest = text[gt + 1 :].strip()
             angle = True
         else:
+            # addr-spec form: the first ';' ends the URI (§20.10), and a URI
+            # with '?', ',' or whitespace must be enclosed (RFC 4475 §3.1.2.13).
             display = None
-            uri_text, _, rest = text.partition(";")
+            uri_text, sep, rest = text.partition(";")
             uri_text = uri_text.strip()
-            rest = ";" + rest if _ else ""
+            rest = ";" + rest if sep else ""
             if any(c in uri_text for c in ' \t?,"'):
                 raise RemoteProtocolError(f"addr-spec needs <> in {text!r}")
             angle = False
         params: Params = ()
         if rest:
-            if not rest.startswith(";"):
+            if rest[0] != ";":
                 raise RemoteProtocolError(f"junk after address in {text!r}")
             params = parse_generic_params(rest[1:])
         return cls(parse_uri(uri_text), display, params, angle)
@@ -203,37 +196,8 @@ class NameAddr:
         disp = "" if self.display_name is None else quote(self.display_name) + " "
         return f"{disp}<{self.uri}>{params_text(self.params)}"
 
-
-def _find_unquoted(text: str, char: str) -> int:
-    quoted = False
-    i = 0
-    while i < len(text):
-        c = text[i]
-        if quoted:
-            if c == "\\":
-                i += 1
-            elif c == '"':
-                quoted = False
-        elif c == '"':
-            quoted = True
-        elif c == char:
-            return i
-        i += 1
-    if quoted:
-        raise RemoteProtocolError(f"unterminated quoted string in {text!r}")
-    return -1
-
-
-def _parse_display(text: str) -> str | None:
-    if not text:
-        return None
-    if text.startswith('"'):
-        if len(text) < 2 or not text.endswith('"') or _find_unquoted(text[1:-1], '"') >= 0:
-            raise RemoteProtocolError(f"bad quoted display name {text!r}")
-        return unquote(text)
-    if not _DISPLAY_TOKENS_RE.match(text):
-        raise RemoteProtocolError(f"invalid display name {text!r}")
-    return _WS_RE.sub(" ", text)
+    def __bytes__(self) -> bytes:
+        return str(self).encode("utf-8", "surrogateescape")
 
 
 @dataclass(frozen=True, slots=True)
@@ -245,16 +209,19 @@ class CSeq:
 
     @classmethod
     def parse(cls, text: str) -> CSeq:
-        parts = text.split()
-        if len(parts) != 2 or not parts[0].isdigit() or not is_token(parts[1]):
+        m = _SEQ_RE.match(text.strip())
+        if m is None:
             raise RemoteProtocolError(f"invalid CSeq {text!r}")
-        seq = int(parts[0])
-        if seq > 0xFFFFFFFF:
-            raise RemoteProtocolError(f"CSeq number out of range: {parts[0]}")
-        return cls(seq, parts[1])
+        digits = m[1].lstrip("0")
+        if len(digits) > 10 or int(digits or "0") > 0xFFFFFFFF:
+            raise RemoteProtocolError(f"CSeq number out of range: {m[1]}")
+        return cls(int(m[1]), m[2])
 
     def __str__(self) -> str:
         return f"{self.seq} {self.method}"
+
+    def __bytes__(self) -> bytes:
+        return str(self).encode()
 
 
 class Headers:
@@ -274,11 +241,16 @@ class Headers:
         self._index: dict[str, list[str]] | None = None
 
     @classmethod
-    def _trusted(cls, fields: tuple[tuple[str, str], ...]) -> Headers:
-        """Build from fields whose names are already canonical (parser path)."""
+    def _trusted(
+        cls,
+        fields: tuple[tuple[str, str], ...],
+        index: dict[str, list[str]] | None = None,
+    ) -> Headers:
+        """Build from fields whose names are already canonical (parser path);
+        ``index`` (index key -> values in order) may be handed over ready."""
         obj = cls.__new__(cls)
         obj._fields = fields
-        obj._index = None
+        obj._index = index
         return obj
 
     def _lookup(self) -> dict[str, list[str]]:
@@ -286,22 +258,27 @@ class Headers:
         if index is None:
             index = {}
             for name, value in self._fields:
-                index.setdefault(name.lower(), []).append(value)
+                key = header_key(name)
+                values = index.get(key)
+                if values is None:
+                    index[key] = [value]
+                else:
+                    values.append(value)
             self._index = index
         return index
 
     def get(self, name: str, default: str | None = None) -> str | None:
         """The first field value of ``name`` (whole line, not list-split)."""
-        values = self._lookup().get(canonical_name(name).lower())
+        values = self._lookup().get(header_key(name))
         return values[0] if values else default
 
     def get_lines(self, name: str) -> list[str]:
         """Every field line of ``name``, in order."""
-        return list(self._lookup().get(canonical_name(name).lower(), ()))
+        return list(self._lookup().get(header_key(name), ()))
 
     def get_all(self, name: str) -> list[str]:
         """Every value of ``name``; list headers are split on their commas."""
-        key = canonical_name(name).lower()
+        key = header_key(name)
         lines = self._lookup().get(key, ())
         if key not in LIST_HEADERS:
             return list(lines)
@@ -315,7 +292,7 @@ class Headers:
         return values
 
     def __contains__(self, name: object) -> bool:
-        return isinstance(name, str) and canonical_name(name).lower() in self._lookup()
+        return isinstance(name, str) and header_key(name) in self._lookup()
 
     def __iter__(self) -> Iterator[tuple[str, str]]:
         return iter(self._fields)

@@ -7,6 +7,7 @@ matching need (Via, From/To tags, Call-ID, CSeq) are parsed once and cached.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
@@ -17,6 +18,8 @@ from sipstack.headers import CSeq, Headers, NameAddr, Via
 from sipstack.uri import URI, parse_uri
 
 HeaderItems = Iterable[tuple[str, str]]
+# callid = word [ "@" word ] (§25.1); any non-blank run is accepted as a word.
+_CALL_ID_RE = re.compile(r"\S+\Z")
 
 
 class _Views:
@@ -37,31 +40,32 @@ class _Views:
     def call_id(self) -> str:
         cached = self._cache.get("call_id")
         if cached is None:
-            cached = self._cache["call_id"] = self._required("Call-ID").strip()
-            if not cached or any(c.isspace() for c in cached):
-                raise RemoteProtocolError(f"invalid Call-ID {cached!r}")
-        return cached  # type: ignore[no-any-return]
+            cached = self._required("Call-ID").strip()
+            if _CALL_ID_RE.match(cached) is None:
+                raise RemoteProtocolError(f"invalid Call-ID {cached[:80]!r}")
+            self._cache["call_id"] = cached
+        return cached
 
     @property
     def cseq(self) -> CSeq:
         cached = self._cache.get("cseq")
         if cached is None:
             cached = self._cache["cseq"] = CSeq.parse(self._required("CSeq"))
-        return cached  # type: ignore[no-any-return]
+        return cached
 
     @property
     def from_(self) -> NameAddr:
         cached = self._cache.get("from")
         if cached is None:
             cached = self._cache["from"] = NameAddr.parse(self._required("From"))
-        return cached  # type: ignore[no-any-return]
+        return cached
 
     @property
     def to(self) -> NameAddr:
         cached = self._cache.get("to")
         if cached is None:
             cached = self._cache["to"] = NameAddr.parse(self._required("To"))
-        return cached  # type: ignore[no-any-return]
+        return cached
 
     @property
     def via(self) -> Via:
@@ -73,7 +77,7 @@ class _Views:
             cached = self._cache["via"] = Via.parse(
                 first if comma < 0 else self.headers.get_all("Via")[0]
             )
-        return cached  # type: ignore[no-any-return]
+        return cached
 
     @property
     def vias(self) -> tuple[Via, ...]:
@@ -82,7 +86,7 @@ class _Views:
             cached = self._cache["vias"] = tuple(
                 Via.parse(v) for v in self.headers.get_all("Via")
             )
-        return cached  # type: ignore[no-any-return]
+        return cached
 
     @property
     def contacts(self) -> tuple[NameAddr, ...]:
@@ -91,12 +95,9 @@ class _Views:
         cached = self._cache.get("contacts")
         if cached is None:
             values = self.headers.get_all("Contact")
-            if values == ["*"]:
-                cached = ()
-            else:
-                cached = tuple(NameAddr.parse(v) for v in values)
+            cached = () if values == ["*"] else tuple(NameAddr.parse(v) for v in values)
             self._cache["contacts"] = cached
-        return cached  # type: ignore[no-any-return]
+        return cached
 
     @property
     def contact_star(self) -> bool:
@@ -138,7 +139,7 @@ class Request(_Views):
 
     def replace(self, **changes: Any) -> Request:
         """A copy with fields replaced (``headers`` may be any header items)."""
-        values = {"method": self.method, "uri": self.uri, "headers": self.headers,
+        values: dict[str, Any] = {"method": self.method, "uri": self.uri, "headers": self.headers,
                   "body": self.body}
         values.update(changes)
         values["headers"] = _as_headers(values["headers"])
@@ -176,8 +177,8 @@ class Response(_Views):
                    _as_headers(headers), body)
 
     def replace(self, **changes: Any) -> Response:
-        values = {"status": self.status, "reason": self.reason, "headers": self.headers,
-                  "body": self.body}
+        values: dict[str, Any] = {"status": self.status, "reason": self.reason,
+                                  "headers": self.headers, "body": self.body}
         values.update(changes)
         values["headers"] = _as_headers(values["headers"])
         return Response(**values)

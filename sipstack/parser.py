@@ -5,19 +5,37 @@ raises :class:`RemoteProtocolError` whose ``status_hint`` is the response a UAS
 should send (``None``: discard silently, as for any malformed response).
 A datagram is one message: bytes past Content-Length are ignored (§18.3) and a
 message without Content-Length takes the rest of the datagram (RFC 2543).
+
+Only what routing and transaction matching need is parsed eagerly (start line,
+top Via, From/To, Call-ID, CSeq, Content-Length); other headers stay text
+until someone asks for them.
 """
 
 from __future__ import annotations
 
 import re
 
-from sipstack.constants import CANONICAL_NAME, MAX_MESSAGE_SIZE, SINGLE_HEADERS
+from sipstack.constants import CANONICAL_NAME, MAX_MESSAGE_SIZE, METHODS
 from sipstack.errors import RemoteProtocolError, SipError
-from sipstack.headers import Headers, is_token
+from sipstack.headers import CSeq, Headers, NameAddr, Via, is_token
 from sipstack.message import Request, Response
-from sipstack.uri import parse_uri
+from sipstack.uri import SipURI, parse_uri
 
+_CALL_ID_RE = re.compile(r"\S+\Z")
 _HEADER_NAME_RE = re.compile(r"[A-Za-z0-9\-.!%*_+`'~]+\Z")
+# LWS that continues a header value on the next line (§7.3.1): folded to one SP.
+_FOLD_RE = re.compile(r"[ \t]*\r?\n[ \t]+")
+_STATUS_RE = re.compile(r"SIP/2\.0 ([1-6][0-9][0-9]) (.*)\Z", re.S | re.I)
+# Header name as written -> (canonical name, index key); learns new spellings.
+_NAMES: dict[str, tuple[str, str]] = {
+    spelling: (canonical, canonical.lower())
+    for lower, canonical in CANONICAL_NAME.items()
+    for spelling in {lower, canonical, lower.upper()}
+}
+# Single-value headers (§8.1.1, RFC 4475 §3.3.8), and which may hold a comma.
+_SINGLE_KEYS = ("call-id", "cseq", "max-forwards", "to", "from")
+_COMMA_OK = frozenset(("to", "from"))
+CANONICAL_METHODS = METHODS
 
 
 def split_head(data: bytes) -> tuple[bytes, int] | None:
@@ -50,111 +68,146 @@ def parse_message(data: bytes) -> Request | Response:
 def _parse(data: bytes, is_response: bool) -> Request | Response:
     if len(data) > MAX_MESSAGE_SIZE:
         raise RemoteProtocolError("message too large", 513)
-    # Leading CRLFs before a message are allowed and skipped (§7.5).
-    data = data.lstrip(b"\r\n")
+    if data[:1] in (b"\r", b"\n"):
+        # Leading CRLFs before a message are allowed and skipped (§7.5).
+        data = data.lstrip(b"\r\n")
     split = split_head(data)
     if split is None:
         raise RemoteProtocolError("no empty line after the headers")
     head_bytes, body_start = split
     head = head_bytes.decode("utf-8", "surrogateescape")
-    lines = head.split("\r\n") if "\r\n" in head else head.split("\n")
-    start = lines[0]
-    fields = _parse_fields(lines)
-    headers = Headers._trusted(fields)
-    body = _extract_body(data, body_start, headers)
+    eol = "\r\n" if "\r\n" in head else "\n"
+    start, _, rest = head.partition(eol)
+    fields, index = _parse_fields(rest, eol)
+    headers = Headers._trusted(fields, index)
+    body = _extract_body(data, body_start, index.get("content-length"))
     if is_response:
         message: Request | Response = _parse_status_line(start, headers, body)
     else:
         message = _parse_request_line(start, headers, body)
-    _check(message)
+    _check(message, index)
     return message
 
 
-def _parse_fields(lines: list[str]) -> tuple[tuple[str, str], ...]:
-    fields: list[list[str]] = []
-    for line in lines[1:]:
-        if line[:1] in (" ", "\t"):
-            if not fields:
-                raise RemoteProtocolError("continuation line before any header")
-            fields[-1][1] += " " + line.strip()
-            continue
+def _parse_fields(
+    text: str, eol: str
+) -> tuple[tuple[tuple[str, str], ...], dict[str, list[str]]]:
+    if text[:1] in (" ", "\t"):
+        raise RemoteProtocolError("continuation line before any header")
+    if "\n " in text or "\n\t" in text:
+        text = _FOLD_RE.sub(" ", text)
+    fields: list[tuple[str, str]] = []
+    index: dict[str, list[str]] = {}
+    names = _NAMES
+    for line in text.split(eol) if text else ():
         name, sep, value = line.partition(":")
-        name = name.rstrip(" \t")
-        if not sep or not _HEADER_NAME_RE.match(name):
-            raise RemoteProtocolError(f"malformed header line {line[:40]!r}")
-        fields.append([CANONICAL_NAME.get(name.lower(), name), value.strip(" \t")])
-    return tuple((n, v) for n, v in fields)
+        entry = names.get(name) if sep else None
+        if entry is None:
+            entry = _learn_name(name, sep, line)
+        value = value.strip(" \t")
+        fields.append((entry[0], value))
+        values = index.get(entry[1])
+        if values is None:
+            index[entry[1]] = [value]
+        else:
+            values.append(value)
+    return tuple(fields), index
 
 
-def _extract_body(data: bytes, body_start: int, headers: Headers) -> bytes:
-    lengths = headers.get_lines("Content-Length")
+def _learn_name(name: str, sep: str, line: str) -> tuple[str, str]:
+    stripped = name.rstrip(" \t")
+    if not sep or _HEADER_NAME_RE.match(stripped) is None:
+        raise RemoteProtocolError(f"malformed header line {line[:40]!r}")
+    canonical = CANONICAL_NAME.get(stripped.lower(), stripped)
+    entry = (canonical, canonical.lower())
+    if len(_NAMES) < 4096:
+        _NAMES[name] = entry
+    return entry
+
+
+def _extract_body(data: bytes, body_start: int, lengths: list[str] | None) -> bytes:
     if not lengths:
         return data[body_start:]
-    values = {v.strip() for v in lengths}
-    if len(values) != 1:
+    text = lengths[0]
+    if len(lengths) > 1 and any(v != text for v in lengths):
         raise RemoteProtocolError("conflicting Content-Length values")
-    text = values.pop()
-    if not text.isdigit():
-        raise RemoteProtocolError(f"invalid Content-Length {text!r}")
-    length = int(text)
+    if not text.isdigit() or not text.isascii():
+        raise RemoteProtocolError(f"invalid Content-Length {text[:20]!r}")
+    length = int(text) if len(text) < 10 else MAX_MESSAGE_SIZE + 1
     if body_start + length > len(data):
         raise RemoteProtocolError("Content-Length larger than the message")
     return data[body_start : body_start + length]
 
 
 def _check_version(version: str) -> None:
-    if version.upper() != "SIP/2.0":
+    if version != "SIP/2.0" and version.upper() != "SIP/2.0":
         if version.upper().startswith("SIP/"):
-            raise RemoteProtocolError(f"unsupported version {version!r}", 505)
-        raise RemoteProtocolError(f"bad protocol version {version!r}")
+            raise RemoteProtocolError(f"unsupported version {version[:20]!r}", 505)
+        raise RemoteProtocolError(f"bad protocol version {version[:20]!r}")
 
 
 def _parse_request_line(line: str, headers: Headers, body: bytes) -> Request:
+    # Strict (RFC 4475 §3.1.2.9-10): exactly one SP between the three elements.
     parts = line.split(" ")
     if len(parts) != 3 or not all(parts):
         raise RemoteProtocolError(f"malformed request line {line[:80]!r}")
     method, uri_text, version = parts
     if not is_token(method):
-        raise RemoteProtocolError(f"invalid method {method!r}")
+        raise RemoteProtocolError(f"invalid method {method[:40]!r}")
     _check_version(version)
-    return Request(method, parse_uri(uri_text), headers, body)
+    uri = parse_uri(uri_text)
+    if isinstance(uri, SipURI) and uri.headers:
+        # §19.1.1: headers are not allowed in a Request-URI (RFC 4475 §3.1.2.11,
+        # strict choice: reject rather than drop them).
+        raise RemoteProtocolError(f"headers in Request-URI {uri_text[:80]!r}")
+    return Request(method, uri, headers, body)
 
 
 def _parse_status_line(line: str, headers: Headers, body: bytes) -> Response:
-    version, _, rest = line.partition(" ")
-    _check_version(version)
-    code, sep, reason = rest.partition(" ")
-    if not sep or len(code) != 3 or not code.isdigit():
+    m = _STATUS_RE.match(line)
+    if m is None:
+        version = line.partition(" ")[0]
+        _check_version(version)
         raise RemoteProtocolError(f"malformed status line {line[:80]!r}")
-    status = int(code)
-    if not 100 <= status <= 699:
-        raise RemoteProtocolError(f"status code {status} out of range")
-    return Response(status, reason, headers, body)
+    return Response(int(m[1]), m[2], headers, body)
 
 
-def _check(message: Request | Response) -> None:
+def _check(message: Request | Response, index: dict[str, list[str]]) -> None:
     """Eagerly parse what transaction matching needs, and reject what §8.1.1
     says every message must carry exactly once."""
-    headers = message.headers
-    for name in SINGLE_HEADERS:
-        lines = headers.get_lines(name)
-        if len(lines) > 1 or (lines and "," in lines[0] and name not in ("to", "from")):
-            if name != "content-length":
-                raise RemoteProtocolError(f"more than one {name} value")
-    _ = message.via, message.call_id, message.from_, message.to
-    cseq = message.cseq
-    max_forwards = headers.get("Max-Forwards")
-    if max_forwards is not None and not max_forwards.strip().isdigit():
-        raise RemoteProtocolError(f"invalid Max-Forwards {max_forwards!r}")
+    for key in _SINGLE_KEYS:
+        lines = index.get(key)
+        if lines is not None and (
+            len(lines) > 1 or ("," in lines[0] and key not in _COMMA_OK)
+        ):
+            raise RemoteProtocolError(f"more than one {key} value")
+    cache = message._cache
+    vias = _required(index, "via")
+    cache["via"] = Via.parse(
+        vias[0] if "," not in vias[0] else message.headers.get_all("Via")[0]
+    )
+    call_id = _required(index, "call-id")[0]
+    if _CALL_ID_RE.match(call_id) is None:
+        raise RemoteProtocolError(f"invalid Call-ID {call_id[:80]!r}")
+    cache["call_id"] = call_id
+    cache["from"] = NameAddr.parse(_required(index, "from")[0])
+    cache["to"] = NameAddr.parse(_required(index, "to")[0])
+    cseq = cache["cseq"] = CSeq.parse(_required(index, "cseq")[0])
+    max_forwards = index.get("max-forwards")
+    if max_forwards is not None and not (
+        max_forwards[0].isdigit() and max_forwards[0].isascii()
+    ):
+        raise RemoteProtocolError(f"invalid Max-Forwards {max_forwards[0][:20]!r}")
     if isinstance(message, Request) and cseq.method != message.method:
-        known = message.method in CANONICAL_METHODS
+        known = message.method in METHODS
         raise RemoteProtocolError(
-            f"CSeq method {cseq.method!r} differs from {message.method!r}",
+            f"CSeq method {cseq.method[:40]!r} differs from {message.method[:40]!r}",
             400 if known else 501,
         )
 
 
-CANONICAL_METHODS = frozenset(
-    ("INVITE", "ACK", "BYE", "CANCEL", "OPTIONS", "REGISTER", "PRACK", "UPDATE",
-     "INFO", "REFER", "NOTIFY", "SUBSCRIBE", "MESSAGE", "PUBLISH")
-)
+def _required(index: dict[str, list[str]], key: str) -> list[str]:
+    values = index.get(key)
+    if values is None:
+        raise RemoteProtocolError(f"missing {CANONICAL_NAME[key]} header")
+    return values

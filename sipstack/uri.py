@@ -10,6 +10,7 @@ from __future__ import annotations
 import ipaddress
 import re
 from dataclasses import dataclass, field
+from typing import Any
 
 from sipstack.errors import RemoteProtocolError
 
@@ -23,6 +24,16 @@ _USER_RE = re.compile(r"(?:[A-Za-z0-9\-_.!~*'()&=+$,;?/]|%[0-9A-Fa-f]{2})+\Z")
 _PASSWORD_RE = re.compile(r"(?:[A-Za-z0-9\-_.!~*'()&=+$,]|%[0-9A-Fa-f]{2})*\Z")
 _PARAM_RE = re.compile(r"(?:[A-Za-z0-9\-_.!~*'()\[\]/:&+$]|%[0-9A-Fa-f]{2})+\Z")
 _HEADER_RE = re.compile(r"(?:[A-Za-z0-9\-_.!~*'()\[\]/?:+$]|%[0-9A-Fa-f]{2})*\Z")
+
+_LABEL = r"[A-Za-z0-9](?:[A-Za-z0-9\-]*[A-Za-z0-9])?"
+_HOSTNAME = rf"{_LABEL}(?:\.{_LABEL})*\.?"
+# The everyday ``sip:user@host:port;param=value`` with nothing escaped, no
+# password, no IPv6 reference and no headers: parsed by one match.
+_SIMPLE_SIP_RE = re.compile(
+    rf"(sips?):(?:([A-Za-z0-9\-_.!~*'()&=+$,]+)@)?({_HOSTNAME})(?::([0-9]{{1,5}}))?"
+    r"((?:;[A-Za-z0-9\-_.!~*'()\[\]/:&+$]+(?:=[A-Za-z0-9\-_.!~*'()\[\]/:&+$]+)?)*)\Z",
+    re.I,
+)
 
 Params = tuple[tuple[str, str | None], ...]
 
@@ -114,6 +125,20 @@ class SipURI:
 
     @classmethod
     def parse(cls, text: str) -> SipURI:
+        m = _SIMPLE_SIP_RE.match(text)
+        if m is not None:
+            scheme, user, host, port_text, param_text = m.groups()
+            port = None
+            if port_text is not None:
+                port = int(port_text)
+                if port > 65535:
+                    raise RemoteProtocolError(f"invalid port in {text!r}")
+            params = parse_params(param_text[1:]) if param_text else ()
+            return cls(host.lower(), user, port, params, (), None, scheme.lower(), text)
+        return cls._parse_general(text)
+
+    @classmethod
+    def _parse_general(cls, text: str) -> SipURI:
         scheme, sep, rest = text.partition(":")
         lscheme = scheme.lower()
         if not sep or lscheme not in ("sip", "sips"):
@@ -156,12 +181,12 @@ class SipURI:
 
     def replace(self, **changes: object) -> SipURI:
         """A copy with ``changes`` applied (serialised afresh)."""
-        values = {
+        values: dict[str, Any] = {
             "host": self.host, "user": self.user, "port": self.port, "params": self.params,
             "headers": self.headers, "password": self.password, "scheme": self.scheme,
         }
         values.update(changes)
-        return SipURI(**values)  # type: ignore[arg-type]
+        return SipURI(**values)
 
     def __str__(self) -> str:
         if self._text is not None:

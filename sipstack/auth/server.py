@@ -38,7 +38,7 @@ from sipstack.uri import parse_uri
 HA1Lookup = Callable[[str, str], str | None]
 
 _NONCE_HEAD = struct.Struct(">qI")  # issue time in ms, per-server counter
-_MAC_BYTES = 16
+_MAC_BYTES = 15  # 12 + 15 bytes: 36 base64 characters, no padding
 _NONCE_BYTES = _NONCE_HEAD.size + _MAC_BYTES
 # Nonces dated this far in the future (a clock reset) are treated as stale.
 _FUTURE_SLACK = 1.0
@@ -211,7 +211,7 @@ class DigestServer:
 
     def _decode_nonce(self, text: str) -> _Nonce | None:
         try:
-            raw = base64.urlsafe_b64decode(text.encode("ascii"))
+            raw = base64.b64decode(text.encode("ascii"), altchars=b"-_", validate=True)
         except (binascii.Error, ValueError, UnicodeEncodeError):
             return None
         if len(raw) != _NONCE_BYTES:

@@ -1,0 +1,115 @@
+"""UAC processing of the responses to our INVITE (RFC 3261 §13.2.2).
+
+- §13.2.2.1 a 1xx with a To tag creates (or refreshes) an early dialog; each
+  new tag is another fork. A CANCEL held back for want of a provisional
+  response goes out now (§9.1).
+- §13.2.2.4 the first 2xx confirms its dialog (route set recomputed from the
+  2xx) and is ACKed at once, unless it carries the offer, in which case the
+  application sends the ACK with the answer. The other early dialogs end. A
+  2xx from another fork gets an ACK and then a BYE; a 2xx to an INVITE we
+  had cancelled gets ACK and BYE too (§9.1).
+- §13.2.2.3 a 3xx-6xx ends the session and every early dialog (the
+  transaction layer sends that ACK).
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from sipstack.dialog.dialog import Dialog, DialogState
+from sipstack.dialog.events import Answered, By, Output, Progress, SendRequest, Terminated
+from sipstack.dialog.states import SessionState
+from sipstack.message import Response
+
+if TYPE_CHECKING:
+    from sipstack.dialog.invite_session import InviteSession
+
+_BEFORE_FINAL = (SessionState.CALLING, SessionState.EARLY)
+
+
+def initial_response(session: InviteSession, response: Response) -> list[Output]:
+    """Process a response to the session's initial INVITE (not a 2xx already ACKed)."""
+    status = response.status
+    if status == 100:
+        return []
+    if status < 200:
+        if session.state not in _BEFORE_FINAL:
+            return []  # a late provisional response: nothing left to learn
+        return _provisional(session, response)
+    if status < 300:
+        return _success(session, response)
+    if session.state not in _BEFORE_FINAL:
+        return []  # after a 2xx, another fork's failure changes nothing
+    return _failure(session, response)
+
+
+def _new_dialog(session: InviteSession, response: Response) -> Dialog:
+    dialog = Dialog.from_uac(session.invite, response, via=session.via, ids=session.ids)
+    dialog.local_contact = session.contact
+    return dialog
+
+
+def _provisional(session: InviteSession, response: Response) -> list[Output]:
+    session.provisional_seen = True
+    tag = response.to.tag
+    if tag:
+        dialog = session.early.get(tag)
+        if dialog is None:
+            dialog = session.early[tag] = _new_dialog(session, response)
+            session._register(dialog)
+        else:
+            dialog.receive_response(session.invite, response)
+        # The latest early dialog is the one an early UPDATE goes to.
+        session.dialog = dialog
+        session.state = SessionState.EARLY
+    out: list[Output] = []
+    if session._cancel == "pending":
+        out += session._send_cancel()
+    return [*out, Progress(response)]
+
+
+def _success(session: InviteSession, response: Response) -> list[Output]:
+    tag = response.to.tag or ""
+    current = session.dialog
+    if session.state not in _BEFORE_FINAL or (
+            current is not None and current.state is DialogState.CONFIRMED
+            and current.remote_tag != tag):
+        return _extra_fork(session, response)
+    dialog = session.early.pop(tag, None)
+    if dialog is None:
+        dialog = _new_dialog(session, response)
+        session._register(dialog)
+    else:
+        dialog.receive_response(session.invite, response)
+    for other in session.early.values():
+        other.terminate()
+        session._unregister(other)
+    session.early.clear()
+    session.dialog = dialog
+    session.state = SessionState.CONFIRMED
+    session._out.pop("INVITE", None)
+    seq = session.invite.cseq.seq
+    if session._cancel != "none":
+        ack = session._send_ack(dialog, seq)
+        return [ack, *session._end_with_bye("answered after CANCEL")]
+    if session.invite.body or not response.body:
+        ack = session._send_ack(dialog, seq)
+        return [ack, Answered(response, ack.request)]
+    return [Answered(response, None)]
+
+
+def _extra_fork(session: InviteSession, response: Response) -> list[Output]:
+    """§13.2.2.4: a 2xx from a fork we did not pick: ACK it, then BYE."""
+    dialog = _new_dialog(session, response)
+    ack = session._send_ack(dialog, session.invite.cseq.seq)
+    bye = dialog.create_request("BYE")
+    dialog.terminate()
+    return [ack, SendRequest(bye, dialog.next_hop())]
+
+
+def _failure(session: InviteSession, response: Response) -> list[Output]:
+    session._out.pop("INVITE", None)
+    session._finish()
+    if session._cancel == "sent" and response.status == 487:
+        return [Terminated("cancelled", By.LOCAL, response)]
+    return [Terminated(f"rejected with {response.status}", By.REMOTE, response)]

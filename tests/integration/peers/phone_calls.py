@@ -70,8 +70,18 @@ class CallRecord:
         return self.call.getAudioMedia(-1)
 
     def connect_media(self) -> None:
-        """(Re)attach player, tones and recorder; pjsua may rebuild the stream."""
+        """(Re)attach microphone, speaker, player, tones and recorder.
+
+        Like a desk phone, the call always hears the (null, silent) capture
+        device: with no source connected to the call, pjsua 2.15 sent only
+        the first five of a string of queued RFC 4733 digits.
+        pjsua may rebuild the stream on re-INVITE, so this runs on every
+        media state change.
+        """
         audio = self.audio()
+        devices = pj.Endpoint.instance().audDevManager()
+        devices.getCaptureDevMedia().startTransmit(audio)
+        audio.startTransmit(devices.getPlaybackDevMedia())
         for source in (self.player, self.tones):
             if source is not None:
                 source.startTransmit(audio)

@@ -1,0 +1,168 @@
+"""SIP stack micro-benchmarks on one core, no sockets.
+
+- parse + serialise of a typical INVITE with SDP (messages/s);
+- a full in-memory INVITE transaction exchange (transactions/s): a client and
+  a server transaction layer exchange INVITE, 100, 180, 200 and the ACK for the
+  2xx as bytes through ``parse_message``, as they would over a socket.
+
+Run: ``python -m bench.bench_sipstack [--quick] [--out FILE]``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import gc
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+from bench.common import write_report
+from sipstack.events import Address, CounterIds
+from sipstack.message import Request, Response, make_response
+from sipstack.parser import parse_message
+from sipstack.transaction.layer import TransactionLayer
+
+INVITE_HEAD = (
+    b"INVITE sip:102@192.0.2.10:5060 SIP/2.0\r\n"
+    b"Via: SIP/2.0/UDP 192.0.2.1:5060;branch=z9hG4bK776asdhds;rport\r\n"
+    b"Max-Forwards: 70\r\n"
+    b"To: <sip:102@example.com>\r\n"
+    b'From: "Alice" <sip:101@example.com>;tag=1928301774\r\n'
+    b"Call-ID: a84b4c76e66710@pc33.example.com\r\n"
+    b"CSeq: 314159 INVITE\r\n"
+    b"Contact: <sip:101@192.0.2.1:5060;transport=udp>\r\n"
+    b"Allow: INVITE, ACK, CANCEL, BYE, OPTIONS, UPDATE, REFER\r\n"
+    b"Supported: replaces, timer\r\n"
+    b"User-Agent: Yealink SIP-T46U 108.86.0.20\r\n"
+    b"Content-Type: application/sdp\r\n"
+    b"Content-Length: %d\r\n\r\n"
+)
+SDP = (
+    b"v=0\r\no=alice 2890844526 2890844526 IN IP4 192.0.2.1\r\ns=-\r\n"
+    b"c=IN IP4 192.0.2.1\r\nt=0 0\r\nm=audio 49170 RTP/AVP 0 8 101\r\n"
+    b"a=rtpmap:0 PCMU/8000\r\na=rtpmap:8 PCMA/8000\r\n"
+    b"a=rtpmap:101 telephone-event/8000\r\na=fmtp:101 0-16\r\na=ptime:20\r\n"
+)
+INVITE = INVITE_HEAD % len(SDP) + SDP
+
+
+def rate(fn: Callable[[], object], seconds: float) -> float:
+    """Calls of ``fn`` per second over about ``seconds`` (best of 3 runs)."""
+    n = 100
+    while True:  # calibrate
+        start = time.perf_counter()
+        for _ in range(n):
+            fn()
+        elapsed = time.perf_counter() - start
+        if elapsed > 0.2:
+            break
+        n *= 2
+    n = max(1, int(n * seconds / 3 / elapsed))
+    best = 0.0
+    gc.collect()
+    for _ in range(3):
+        start = time.perf_counter()
+        for _ in range(n):
+            fn()
+        best = max(best, n / (time.perf_counter() - start))
+    return best
+
+
+def parse_serialise() -> None:
+    bytes(parse_message(INVITE))
+
+
+class Exchange:
+    """A UAC layer and a UAS layer wired back to back through bytes."""
+
+    def __init__(self) -> None:
+        self.uac = TransactionLayer(CounterIds("c"))
+        self.uas = TransactionLayer(CounterIds("s"), send_trying=True)
+        self.uac_addr = Address("udp", "192.0.2.1", 5060)
+        self.uas_addr = Address("udp", "192.0.2.10", 5060)
+        self.n = 0
+        self.now = 0.0
+        self.template = parse_message(INVITE)
+
+    def _carry(self, src: TransactionLayer, dst: TransactionLayer, addr: Address) -> None:
+        for dgram in src.datagrams_to_send():
+            dst.receive_message(parse_message(dgram.data), addr, self.now)
+
+    def run_one(self) -> None:
+        self.n += 1
+        self.now += 0.001
+        invite = self.template.replace(headers=self.template.headers.with_replaced(
+            "Via", f"SIP/2.0/UDP 192.0.2.1:5060;branch=z9hG4bKb{self.n};rport"))
+        self.uac.send_request(invite, self.uas_addr, self.now)
+        self._carry(self.uac, self.uas, self.uac_addr)
+        event = self.uas.next_event()
+        assert event is not None
+        key, request = event.key, event.request
+        self._carry(self.uas, self.uac, self.uas_addr)  # 100 Trying
+        for status in (180, 200):
+            self.uas.send_response(key, make_response(request, status, to_tag="as1"), self.now)
+            self._carry(self.uas, self.uac, self.uas_addr)
+        final = self._last_response()
+        ack = Request.build("ACK", request.uri, [
+            ("Via", f"SIP/2.0/UDP 192.0.2.1:5060;branch=z9hG4bKa{self.n}"),
+            ("From", request.headers.get("From") or ""),
+            ("To", final.headers.get("To") or ""),
+            ("Call-ID", request.call_id), ("CSeq", f"{request.cseq.seq} ACK"),
+            ("Max-Forwards", "70")])
+        self.uac.send_stateless(ack, self.uas_addr)
+        self._carry(self.uac, self.uas, self.uac_addr)
+        while self.uas.next_event() is not None:
+            pass
+
+    def _last_response(self) -> Response:
+        last = None
+        while (event := self.uac.next_event()) is not None:
+            response = getattr(event, "response", None)
+            if response is not None:
+                last = response
+        assert last is not None and last.status == 200
+        return last
+
+    def drain_timers(self) -> None:
+        """Let Timer L/M and friends run out so the tables stay small."""
+        self.now += 64.0
+        self.uac.handle_timer(self.now)
+        self.uas.handle_timer(self.now)
+        while self.uac.next_event() is not None or self.uas.next_event() is not None:
+            pass
+
+
+def transactions_rate(seconds: float) -> float:
+    exchange = Exchange()
+    count = 0
+
+    def one() -> None:
+        nonlocal count
+        exchange.run_one()
+        count += 1
+        if count % 1000 == 0:
+            exchange.drain_timers()
+
+    return rate(one, seconds)
+
+
+def main(argv: list[str] | None = None) -> Path:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--quick", action="store_true", help="short runs (smoke check)")
+    parser.add_argument("--out", type=Path, help="where to write the JSON")
+    args = parser.parse_args(argv)
+    seconds = 0.5 if args.quick else 6.0
+    figures = {
+        "invite_bytes": len(INVITE),
+        "parse_serialise_per_s": round(rate(parse_serialise, seconds)),
+        "parse_only_per_s": round(rate(lambda: parse_message(INVITE), seconds)),
+        "invite_transactions_per_s": round(transactions_rate(seconds)),
+        "quick": args.quick,
+    }
+    path = write_report("sipstack", figures, args.out)
+    print(path.read_text())
+    return path
+
+
+if __name__ == "__main__":
+    main()

@@ -55,6 +55,9 @@ def legacy_key(request: Request, method: str, to_tag: str | None) -> str:
 
 def replace_top_via(headers: Headers, value: str) -> Headers:
     """Headers with the topmost Via value replaced (other Vias kept as written)."""
+    lines = headers.get_lines("Via")
+    if len(lines) == 1 and "," not in lines[0]:
+        return headers.with_replaced("Via", value)
     fields = list(headers)
     for i, (name, line) in enumerate(fields):
         if name == "Via":
@@ -70,9 +73,10 @@ def _plain_host(host: str) -> str:
     return host[1:-1] if host.startswith("[") else host
 
 
-def stamp_via(request: Request, source: Address) -> Request:
+def stamp_via(request: Request, source: Address) -> tuple[Request, Via]:
     """§18.2.1: add ``received`` when the sent-by host is not the source IP;
-    RFC 3581 §4: fill an empty ``rport`` (and then always add ``received``)."""
+    RFC 3581 §4: fill an empty ``rport`` (and then always add ``received``).
+    Returns the request as the TU sees it and its (new) top Via."""
     via = request.via
     rport = via.param("rport")
     if rport == "":
@@ -80,8 +84,9 @@ def stamp_via(request: Request, source: Address) -> Request:
     elif _plain_host(via.host) != source.host:
         stamped = via.with_params(received=source.host)
     else:
-        return request
-    return request.replace(headers=replace_top_via(request.headers, str(stamped)))
+        return request, via
+    headers = replace_top_via(request.headers, str(stamped))
+    return request.replace(headers=headers), stamped
 
 
 def response_address(via: Via, source: Address) -> Address:

@@ -115,7 +115,7 @@ class TransactionLayer:
         if tx is not None:
             self._apply(tx, tx.handle(Receive(request), now), now, source)
         elif request.method == "ACK":
-            self._events.append(AckReceived(stamp_via(request, source), source))
+            self._events.append(AckReceived(stamp_via(request, source)[0], source))
         else:
             self._new_server_transaction(key, request, source, now)
 
@@ -126,7 +126,8 @@ class TransactionLayer:
         if not key.startswith(LEGACY_PREFIX):
             return None
         tx = self._servers.get(legacy_key(ack, "INVITE", None))
-        if isinstance(tx, ServerInviteTransaction) and tx.to_tag == ack.to.tag:
+        if (isinstance(tx, ServerInviteTransaction) and tx.final is not None
+                and tx.final.to.tag == ack.to.tag):
             return tx
         return None
 
@@ -136,8 +137,8 @@ class TransactionLayer:
         if request.method == "CANCEL":
             invite_key = server_key(request, "INVITE")
             cancels = invite_key if invite_key in self._servers else None
-        request = stamp_via(request, source)
-        address = response_address(request.via, source)
+        request, via = stamp_via(request, source)
+        address = response_address(via, source)
         tx: ServerTransaction
         if request.method == "INVITE":
             tx = ServerInviteTransaction(key, request, address, self._timer_values)
@@ -253,7 +254,7 @@ class TransactionLayer:
         else:
             # Only an ACK reaching an INVITE server transaction in Accepted.
             assert source is not None
-            self._events.append(AckReceived(stamp_via(message, source), source))
+            self._events.append(AckReceived(stamp_via(message, source)[0], source))
 
     def _terminated(self, tx: Transaction, effect: Terminated) -> None:
         self._heap.cancel_all(tx, tx.TIMERS)

@@ -14,7 +14,7 @@ from __future__ import annotations
 from typing import ClassVar
 
 from sipstack.events import Address
-from sipstack.message import Request, make_response
+from sipstack.message import Request, Response, make_response
 from sipstack.timers import TimerValues
 from sipstack.transaction.base import (
     NORMAL_END,
@@ -44,7 +44,7 @@ _CANCEL_H = CancelTimer("H")
 class ServerInviteTransaction(Transaction):
     """One incoming INVITE; ``address`` is where its responses go (§18.2.2)."""
 
-    __slots__ = ("_g", "request", "timers", "to_tag")
+    __slots__ = ("_g", "final", "request", "timers")
     TIMERS = ("G", "H", "I", "L")
 
     def __init__(self, key: str, request: Request, address: Address,
@@ -52,8 +52,8 @@ class ServerInviteTransaction(Transaction):
         super().__init__(key, "INVITE", address)
         self.request = request
         self.timers = timers
-        # To tag of the final response: an RFC 2543 ACK must carry it (§17.2.3).
-        self.to_tag: str | None = None
+        # An RFC 2543 ACK must carry the To tag of the final response (§17.2.3).
+        self.final: Response | None = None
         self._g = timers.t1
 
     def start(self, now: float, *, send_trying: bool = True) -> list[Effect]:
@@ -71,13 +71,13 @@ class ServerInviteTransaction(Transaction):
 
     def _send_success(self, event: Send, now: float) -> list[Effect]:
         self.state = ACCEPTED
-        self.to_tag = event.response.to.tag
+        self.final = event.response
         self.last = bytes(event.response)
         return [Transmit(self.last, self.address), StartTimer("L", self.timers.timeout)]
 
     def _send_failure(self, event: Send, now: float) -> list[Effect]:
         self.state = COMPLETED
-        self.to_tag = event.response.to.tag
+        self.final = event.response
         self.last = bytes(event.response)
         effects: list[Effect] = [Transmit(self.last, self.address)]
         if not self.reliable:

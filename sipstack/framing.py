@@ -22,7 +22,7 @@ PING = b"\r\n\r\n"
 PONG = b"\r\n"
 _FOLD_RE = re.compile(rb"\r\n[ \t]+")
 _CONTENT_LENGTH_RE = re.compile(
-    rb"^(?:content-length|l)[ \t]*:[ \t]*(.*?)[ \t]*$", re.I | re.M
+    rb"^(?:content-length|l)[ \t]*:(.*)$", re.I | re.M
 )
 
 

@@ -23,8 +23,6 @@ from sipstack.uri import SipURI, parse_uri
 
 _CALL_ID_RE = re.compile(r"\S+\Z")
 _HEADER_NAME_RE = re.compile(r"[A-Za-z0-9\-.!%*_+`'~]+\Z")
-# LWS that continues a header value on the next line (§7.3.1): folded to one SP.
-_FOLD_RE = re.compile(r"[ \t]*\r?\n[ \t]+")
 _STATUS_RE = re.compile(r"SIP/2\.0 ([1-6][0-9][0-9]) (.*)\Z", re.S | re.I)
 # Header name as written -> (canonical name, index key); learns new spellings.
 _NAMES: dict[str, tuple[str, str]] = {
@@ -94,12 +92,13 @@ def _parse_fields(
 ) -> tuple[tuple[tuple[str, str], ...], dict[str, list[str]]]:
     if text[:1] in (" ", "\t"):
         raise RemoteProtocolError("continuation line before any header")
+    lines = text.split(eol) if text else []
     if "\n " in text or "\n\t" in text:
-        text = _FOLD_RE.sub(" ", text)
+        lines = _unfold(lines)
     fields: list[tuple[str, str]] = []
     index: dict[str, list[str]] = {}
     names = _NAMES
-    for line in text.split(eol) if text else ():
+    for line in lines:
         name, sep, value = line.partition(":")
         entry = names.get(name) if sep else None
         if entry is None:
@@ -112,6 +111,17 @@ def _parse_fields(
         else:
             values.append(value)
     return tuple(fields), index
+
+
+def _unfold(lines: list[str]) -> list[str]:
+    """Join continuation lines to their field, the LWS between becoming one SP."""
+    out: list[list[str]] = []
+    for line in lines:
+        if line[:1] in (" ", "\t"):
+            out[-1].append(line.strip(" \t"))
+        else:
+            out.append([line.rstrip(" \t")])
+    return [" ".join(filter(None, parts)) if len(parts) > 1 else parts[0] for parts in out]
 
 
 def _learn_name(name: str, sep: str, line: str) -> tuple[str, str]:

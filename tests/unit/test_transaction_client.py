@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import pytest
+
+from sipstack.errors import LocalProtocolError
 from sipstack.events import Address, CounterIds, Datagram
 from sipstack.message import Request, Response, make_response
 from sipstack.parser import parse_message
+from sipstack.timers import TimerValues
 from sipstack.transaction import (
     ResponseReceived,
     StrayResponse,
@@ -13,6 +17,15 @@ from sipstack.transaction import (
     TransactionTimeout,
     TransportError,
 )
+from sipstack.transaction.base import (
+    CancelTimer,
+    Deliver,
+    Receive,
+    StartTimer,
+    TimerFired,
+    Transmit,
+)
+from sipstack.transaction.client_invite import ClientInviteTransaction
 
 UAS = Address("udp", "192.0.2.2", 5070)
 UAS_TCP = Address("tcp", "192.0.2.2", 5070)
@@ -189,3 +202,16 @@ def test_late_timer_call_keeps_the_schedule() -> None:
     layer.handle_timer(4.0)  # fires A at 0.5, 1.5 and 3.5 in one go
     assert len(layer.datagrams_to_send()) == 3
     assert layer.get_timer() == 7.5
+
+
+def test_state_machine_entry_returns_effects_and_rejects_impossible_inputs() -> None:
+    req = request()
+    tx = ClientInviteTransaction("k", req, bytes(req), UAS, TimerValues())
+    assert tx.start(0.0) == [Transmit(bytes(req), UAS), StartTimer("A", 0.5),
+                             StartTimer("B", 32.0)]
+    assert tx.handle(TimerFired("A"), 0.5) == [Transmit(bytes(req), UAS), StartTimer("A", 1.0)]
+    ringing = reply(req, 180)
+    assert tx.handle(Receive(ringing), 0.6) == [CancelTimer("A"), CancelTimer("B"),
+                                                Deliver(ringing)]
+    with pytest.raises(LocalProtocolError):
+        tx.handle(TimerFired("D"), 1.0)  # no Timer D outside Completed

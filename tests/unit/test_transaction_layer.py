@@ -232,3 +232,13 @@ def test_timer_heap_cancels_lazily_and_compacts() -> None:
         heap.start(f"x{i}", "B", 100.0)
         heap.cancel(f"x{i}", "B")
     assert len(heap) == 0 and len(heap._heap) < 2048
+
+
+def test_stamping_touches_only_the_top_via_of_a_via_list() -> None:
+    layer = TransactionLayer(CounterIds())
+    via = ("SIP/2.0/UDP 10.0.0.5:5060;rport;branch=z9hG4bKtop, "
+           "SIP/2.0/UDP 10.0.0.9:5060;branch=z9hG4bKlower")
+    nat = Address("udp", "203.0.113.7", 40123)
+    req, target = response_target(layer, via, nat)
+    assert [v.param("received") for v in req.vias] == ["203.0.113.7", None]
+    assert req.vias[1].branch == "z9hG4bKlower" and target == nat

@@ -17,7 +17,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from peers import Phone, PhoneError, Sipp, SippProcess
+from peers import REGISTRAR_DIGEST, UAS_SHORT, Phone, PhoneError, Sipp, SippProcess
 from peers.audio import dominant_frequency, read_wav, rms, voiced, write_tone
 
 pytestmark = [pytest.mark.integration, pytest.mark.timeout(20)]
@@ -82,6 +82,17 @@ def test_extra_headers_reach_the_callee(phones: PhoneFactory) -> None:
     call = alice.call(bob.contact("bob"), headers={"X-Test-Case": "peers-42"})
     assert bob.wait_incoming().header("x-test-case") == "peers-42"
     alice.wait_state(call, "CONFIRMED")
+
+
+def test_two_phones_call_over_tcp(phones: PhoneFactory) -> None:
+    alice, bob = phones(user="alice", transport="tcp"), phones(user="bob", transport="tcp")
+    assert bob.contact("bob").endswith(";transport=tcp")
+    bob.set_auto_answer(200)
+    call = alice.call(bob.contact("bob"))
+    assert "SIP/2.0/TCP" in (bob.wait_incoming().header("Via") or "")
+    alice.wait_state(call, "CONFIRMED")
+    alice.hangup(call)
+    alice.wait_state(call, "DISCONNECTED")
 
 
 def test_hold_and_unhold_change_media_direction(phones: PhoneFactory) -> None:
@@ -168,6 +179,44 @@ def test_sipp_uac_calls_an_auto_answering_phone(phones: PhoneFactory, tmp_path: 
     assert result.successful == 3
     assert len(bob.incoming_calls()) == 3
     assert all("sip:bob@" in c.request_line for c in bob.incoming_calls())
+
+
+DIGEST_KEYS = {"user": "101", "password": "demo101", "realm": "peers.test"}
+
+
+def test_phone_registers_with_digest_credentials(
+        phones: PhoneFactory, sipp_servers: SippFactory) -> None:
+    registrar = sipp_servers(scenario=REGISTRAR_DIGEST, calls=1, variables=DIGEST_KEYS)
+    phone = phones(user="101")
+    assert phone.register(registrar.address, user="101", password="demo101") == 200
+    assert phone.events("reg_state")[-1].get("expiration") == 300
+    assert phone.unregister() == 200
+    result = registrar.wait(timeout=5)
+    assert result.all_successful, result.summary()
+
+
+def test_registration_with_a_wrong_password_is_refused(
+        phones: PhoneFactory, sipp_servers: SippFactory) -> None:
+    registrar = sipp_servers(scenario=REGISTRAR_DIGEST, calls=1, variables=DIGEST_KEYS)
+    phone = phones(user="101")
+    assert phone.register(registrar.address, user="101", password="wrong") == 403
+    result = registrar.stop()
+    assert (result.successful, result.failed) == (0, 1), result.summary()
+
+
+def test_short_uas_scenario_stops_quickly(phones: PhoneFactory,
+                                          sipp_servers: SippFactory) -> None:
+    uas = sipp_servers(scenario=UAS_SHORT)
+    alice = phones(user="alice")
+    for _ in range(2):
+        call = alice.call(uas.uri())
+        alice.wait_state(call, "CONFIRMED")
+        alice.hangup(call)
+        alice.wait_state(call, "DISCONNECTED")
+    started = time.monotonic()
+    result = uas.stop()
+    assert time.monotonic() - started < 3.0
+    assert (result.successful, result.failed) == (2, 0), result.summary()
 
 
 def test_wait_times_out_with_a_clear_error(phones: PhoneFactory) -> None:

@@ -31,6 +31,8 @@ BUILTIN = ("uac", "uas", "regexp", "branchc", "branchs", "uac_pcap",
 TRANSPORTS = {"udp": "u1", "tcp": "t1"}
 SCENARIOS = Path(__file__).resolve().parent / "scenarios"
 UAS_SHORT = SCENARIOS / "uas_short.xml"  # like "uas" but lingers 0.5 s, not 4 s
+# 401 challenge, checks keys "user"/"password" (realm: key "realm"), 200 or 403
+REGISTRAR_DIGEST = SCENARIOS / "registrar_digest.xml"
 
 
 class SippError(Exception):

@@ -27,23 +27,21 @@ application reads the other outputs (see :mod:`sipstack.dialog.events`).
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 from sipstack.constants import T1
 from sipstack.dialog.dialog import Dialog, ViaConfig
 from sipstack.dialog.events import (
     By,
-    Confirmed,
-    InDialogRequest,
     Output,
-    Reinvited,
     RequestAnswered,
     SendRequest,
     SendResponse,
     Terminated,
-    Updated,
 )
+from sipstack.dialog.incoming import receive_request, reject_pending
+from sipstack.dialog.offer import OfferAnswer
 from sipstack.dialog.rules import (
     Fraction,
     Retransmit2xx,
@@ -55,11 +53,14 @@ from sipstack.dialog.rules import (
 from sipstack.dialog.states import Role, SessionState
 from sipstack.dialog.table import DialogTable
 from sipstack.dialog.uac import initial_response
-from sipstack.errors import LocalProtocolError, RemoteProtocolError
+from sipstack.dialog.uas import answered_initial
+from sipstack.errors import LocalProtocolError
 from sipstack.events import IdFactory
 from sipstack.message import Request, Response, make_response
 
 Headers = tuple[tuple[str, str], ...]
+_OFFER_METHODS = ("INVITE", "UPDATE")
+_OWN_CALLS = frozenset({"INVITE", "UPDATE", "BYE", "ACK", "CANCEL", "PRACK"})
 
 
 @dataclass(frozen=True, slots=True)
@@ -71,11 +72,14 @@ class _Sent:
     body: bytes
 
 
-_OFFER_METHODS = ("INVITE", "UPDATE")
-
-
 class InviteSession:
-    """One call leg: an INVITE, its dialog(s) and what follows (module doc)."""
+    """One call leg: an INVITE, its dialog(s) and what follows (module doc).
+
+    Build with :meth:`uac` or :meth:`uas`. ``contact`` is our Contact value
+    (for 1xx/2xx, re-INVITE and UPDATE); ``table``, when given, gets every
+    dialog of the session registered while it lives; ``fraction`` is the
+    [0, 1) source of the §14.1 retry delays (default: drawn from ``ids``).
+    """
 
     def __init__(self, role: Role, invite: Request, *, ids: IdFactory, via: ViaConfig,
                  contact: str, local_tag: str, table: DialogTable[InviteSession] | None,
@@ -89,18 +93,23 @@ class InviteSession:
         self.state = SessionState.CALLING if role is Role.UAC else SessionState.INCOMING
         self.dialog: Dialog | None = None
         self.early: dict[str, Dialog] = {}
+        self.offer = OfferAnswer()
+        self.provisional_seen = False
         self._table = table
         self._fraction = fraction or fraction_from_ids(ids)
         self._t1 = t1
         # (remote tag, CSeq) -> the ACK of that 2xx, sent again on retransmissions.
         self._acks: dict[tuple[str, int], SendRequest] = {}
+        self._unacked: tuple[Dialog, int] | None = None  # a 2xx awaiting ack()
         self._sent: dict[int, _Sent] = {}
-        self._out: dict[str, Request] = {"INVITE": invite} if role is Role.UAC else {}
-        self._in: dict[str, Request] = {"INVITE": invite} if role is Role.UAS else {}
+        self._out: dict[str, Request] = {}  # our INVITE/UPDATE awaiting a final response
+        self._in: dict[str, Request] = {}  # theirs awaiting ours
         self._retransmit: Retransmit2xx | None = None
         self._retry: tuple[float, _Sent] | None = None
         self._cancel = "none"  # none -> pending (no 1xx yet) -> sent
-        self.provisional_seen = False
+        side = By.LOCAL if role is Role.UAC else By.REMOTE
+        (self._out if role is Role.UAC else self._in)["INVITE"] = invite
+        self.offer.request(invite, side)
 
     @classmethod
     def uac(cls, invite: Request, *, ids: IdFactory, via: ViaConfig, contact: str,
@@ -140,172 +149,76 @@ class InviteSession:
         return min(times) if times else None
 
     def handle_timer(self, now: float) -> list[Output]:
+        """Fire what is due: a 2xx retransmission, the 64*T1 give-up (BYE),
+        the retry of a request that got 491."""
         out: list[Output] = []
-        rt = self._retransmit
-        if rt is not None and now >= rt.give_up_at:
+        pending = self._retransmit
+        if pending is not None and now >= pending.give_up_at:
             self._retransmit = None
             out += self._end_with_bye("no ACK for 2xx")
-        elif rt is not None and now >= rt.next_at:
-            self._retransmit = rt.after_send(now)
-            out.append(SendResponse(rt.response, retransmission=True))
+        elif pending is not None and now >= pending.next_at:
+            self._retransmit = pending.after_send(now)
+            out.append(SendResponse(pending.response, retransmission=True))
         if self._retry is not None and now >= self._retry[0]:
-            sent = self._retry[1]
-            self._retry = None
-            if self.state is not SessionState.TERMINATED:
-                out += self._send(sent.request.method, sent.headers, sent.body)
+            out += self._retry_refused(now, self._retry[1])
         return out
 
-    # -- UAS: answering ------------------------------------------------------------
+    def _retry_refused(self, now: float, sent: _Sent) -> list[Output]:
+        """§14.1: send again what got 491, unless another exchange has opened
+        meanwhile (then wait one more interval)."""
+        self._retry = None
+        if self.state is SessionState.TERMINATED:
+            return []
+        busy = self.offer.pending is not None or "INVITE" in self._out or "INVITE" in self._in
+        if busy:
+            self._retry = (now + glare_delay(self.owns_call_id, self._fraction()), sent)
+            return []
+        return self._send(sent.request.method, sent.headers, sent.body)
+
+    # -- answering -------------------------------------------------------------------
 
     def respond(self, request: Request, status: int, *, now: float,
                 headers: Iterable[tuple[str, str]] = (), body: bytes = b"",
                 reason: str | None = None) -> list[Output]:
         """Answer a request of this session: the initial INVITE (UAS), a
-        re-INVITE, an UPDATE or another in-dialog request."""
+        re-INVITE, an UPDATE or another in-dialog request. A 2xx to an
+        INVITE is retransmitted by the session until its ACK arrives."""
         method = request.method
         if method == "ACK" or self.state is SessionState.TERMINATED:
             raise LocalProtocolError(f"cannot answer {method} in {self.state.value}")
-        if method == "INVITE" and self._in.get("INVITE") is not request:
-            raise LocalProtocolError("that INVITE has no response pending")
+        if method in _OFFER_METHODS and self._in.get(method) is not request:
+            raise LocalProtocolError(f"that {method} has no response pending")
         response = self._response(request, status, tuple(headers), body, reason)
+        self.offer.response(request, response, By.REMOTE)
         out: list[Output] = [SendResponse(response)]
         if request is self.invite:
-            out += self._answered_initial(response, now)
-        elif status >= 200:
-            if method in _OFFER_METHODS and self._in.get(method) is request:
-                del self._in[method]
-            if method == "INVITE" and response.is_success:
-                self._retransmit = Retransmit2xx.start(response, now, self._t1)
+            return out + answered_initial(self, response, now)
+        if status >= 200 and method in _OFFER_METHODS:
+            del self._in[method]
+        if method == "INVITE" and response.is_success:
+            self._retransmit = Retransmit2xx.start(response, now, self._t1)
         return out
 
-    def _response(self, request: Request, status: int, headers: Headers, body: bytes,
-                  reason: str | None) -> Response:
+    def _response(self, request: Request, status: int, headers: Headers = (),
+                  body: bytes = b"", reason: str | None = None) -> Response:
         extra = list(headers)
         names = {n.lower() for n, _ in extra}
         if request.method in _OFFER_METHODS and 101 <= status < 300 \
-                and "contact" not in names and "m" not in names:
+                and not names & {"contact", "m"}:
             extra.append(("Contact", self.contact))
-        if body and "content-type" not in names and "c" not in names:
+        if body and not names & {"content-type", "c"}:
             extra.append(("Content-Type", "application/sdp"))
         return make_response(request, status, reason, to_tag=self.local_tag,
                              headers=extra, body=body)
 
-    def _answered_initial(self, response: Response, now: float) -> list[Output]:
-        status = response.status
-        if status == 100:
-            return []
-        if status < 300 and self.dialog is None:
-            self.dialog = Dialog.from_uas(self.invite, response, via=self.via, ids=self.ids)
-            self.dialog.local_contact = self.contact
-            self._register(self.dialog)
-        if status < 200:
-            self.state = SessionState.EARLY
-            return []
-        del self._in["INVITE"]
-        if status < 300:
-            assert self.dialog is not None
-            self.dialog.confirm()
-            self.state = SessionState.CONNECTING
-            self._retransmit = Retransmit2xx.start(response, now, self._t1)
-            return []
-        self._finish()
-        return [Terminated(f"rejected with {status}", By.LOCAL, response)]
-
     # -- incoming requests -----------------------------------------------------------
 
     def receive_request(self, request: Request, now: float) -> list[Output]:
-        """An in-dialog request for this session (or a CANCEL of its INVITE).
-
-        Raises :class:`RemoteProtocolError` with status 481 once terminated
-        (or for a fork we do not hold), 500 for an out-of-order CSeq.
-        """
-        method = request.method
-        if method == "CANCEL":
-            return self._receive_cancel(request)
-        if self.state is SessionState.TERMINATED:
-            if method == "ACK":
-                return []
-            raise RemoteProtocolError("session terminated", 481)
-        dialog = self._dialog_of(request)
-        dialog.receive_request(request)
-        handler = _REQUEST_HANDLERS.get(method, InviteSession._on_other)
-        return handler(self, request, now)
-
-    def _dialog_of(self, request: Request) -> Dialog:
-        remote = request.from_.tag or ""
-        if self.dialog is not None and self.dialog.remote_tag == remote:
-            return self.dialog
-        dialog = self.early.get(remote)
-        if dialog is None:
-            hint = None if request.method == "ACK" else 481
-            raise RemoteProtocolError("no such dialog in this session", hint)
-        return dialog
-
-    def _on_ack(self, ack: Request, now: float) -> list[Output]:
-        rt = self._retransmit
-        if rt is None or ack.cseq.seq != rt.seq:
-            return []  # a retransmitted ACK, or one for a non-2xx: nothing to do
-        self._retransmit = None
-        if self.state is SessionState.CONNECTING:
-            self.state = SessionState.CONFIRMED
-        return [Confirmed(ack)]
-
-    def _on_bye(self, bye: Request, now: float) -> list[Output]:
-        out: list[Output] = [SendResponse(self._response(bye, 200, (), b"", None))]
-        out += self._reject_pending_requests()
-        self._finish()
-        return [*out, Terminated("BYE", By.REMOTE, bye)]
-
-    def _on_invite(self, request: Request, now: float) -> list[Output]:
-        refusal = self._glare(request)
-        if refusal:
-            return refusal
-        self._in["INVITE"] = request
-        return [Reinvited(request)]
-
-    def _on_update(self, request: Request, now: float) -> list[Output]:
-        if request.body:
-            refusal = self._glare(request)
-            if refusal:
-                return refusal
-            self._in["UPDATE"] = request
-        return [Updated(request)]
-
-    def _on_other(self, request: Request, now: float) -> list[Output]:
-        return [InDialogRequest(request)]
-
-    def _glare(self, request: Request) -> list[Output]:
-        """§14.2 / RFC 3311 §5.2: refuse an offer that crosses another one."""
-        if any(self._carries_offer(r) for r in self._out.values()):
-            return [SendResponse(self._response(request, 491, (), b"", None))]
-        if request.method in self._in or any(r.body for r in self._in.values()):
-            retry_after = (("Retry-After", str(int(self._fraction() * 10))),)
-            return [SendResponse(self._response(request, 500, retry_after, b"", None))]
-        return []
-
-    @staticmethod
-    def _carries_offer(request: Request) -> bool:
-        return request.method == "INVITE" or bool(request.body)
-
-    def _receive_cancel(self, cancel: Request) -> list[Output]:
-        pending = self._in.get("INVITE")
-        ok = make_response(cancel, 200, to_tag=self.local_tag)
-        out: list[Output] = [SendResponse(ok)]
-        if pending is None or self.role is Role.UAC:
-            return out  # the final response went first: CANCEL has no effect
-        del self._in["INVITE"]
-        out.append(SendResponse(self._response(pending, 487, (), b"", None)))
-        if pending is self.invite:
-            self._finish()
-            out.append(Terminated("cancelled", By.REMOTE, cancel))
-        return out
-
-    def _reject_pending_requests(self) -> list[Output]:
-        """§15.1.2: requests still open when the dialog ends get 487."""
-        out: list[Output] = [SendResponse(self._response(r, 487, (), b"", None))
-                             for r in self._in.values()]
-        self._in.clear()
-        return out
+        """An in-dialog request of this session, or a CANCEL of its INVITE
+        (see :mod:`sipstack.dialog.incoming`). Raises
+        :class:`~sipstack.errors.RemoteProtocolError` with status 481 once
+        terminated (or for a fork we do not hold), 500 for an old CSeq."""
+        return receive_request(self, request)
 
     # -- outgoing requests -----------------------------------------------------------
 
@@ -314,14 +227,18 @@ class InviteSession:
         """Send a re-INVITE (hold, unhold, new media) in the confirmed dialog."""
         if self.state not in (SessionState.CONFIRMED, SessionState.CONNECTING):
             raise LocalProtocolError(f"re-INVITE in {self.state.value}")
+        if "INVITE" in self._out or "INVITE" in self._in:
+            raise LocalProtocolError("an INVITE transaction is still pending")
         self._check_no_offer_pending()
         return self._send("INVITE", tuple(headers), body)
 
     def update(self, body: bytes = b"", headers: Iterable[tuple[str, str]] = ()
                ) -> list[Output]:
         """Send an UPDATE (RFC 3311), in an early or confirmed dialog."""
-        if self.state is SessionState.TERMINATED or self._main_dialog() is None:
+        if self.state is SessionState.TERMINATED or self.dialog is None:
             raise LocalProtocolError(f"UPDATE in {self.state.value}")
+        if "UPDATE" in self._out:
+            raise LocalProtocolError("an UPDATE is still pending")
         if body:
             self._check_no_offer_pending()
         return self._send("UPDATE", tuple(headers), body)
@@ -330,20 +247,22 @@ class InviteSession:
                 body: bytes = b"") -> list[Output]:
         """Send another in-dialog request (INFO, REFER, OPTIONS, MESSAGE …)."""
         method = method.upper()
-        if method in ("INVITE", "UPDATE", "BYE", "ACK", "CANCEL", "PRACK"):
+        if method in _OWN_CALLS:
             raise LocalProtocolError(f"use the session's own call for {method}")
-        if self.state is SessionState.TERMINATED or self._main_dialog() is None:
+        if self.state is SessionState.TERMINATED or self.dialog is None:
             raise LocalProtocolError(f"{method} in {self.state.value}")
         return self._send(method, tuple(headers), body)
 
     def bye(self, headers: Iterable[tuple[str, str]] = ()) -> list[Output]:
-        """End a confirmed session (§15.1.1); the session is Terminated at once."""
+        """End a confirmed session (§15.1.1); the session is Terminated at once.
+        Before the final response, a UAC cancels and a UAS rejects instead."""
         if self.state not in (SessionState.CONFIRMED, SessionState.CONNECTING):
             raise LocalProtocolError(f"BYE in {self.state.value}: cancel or reject")
         return self._end_with_bye("BYE", tuple(headers))
 
     def cancel(self) -> list[Output]:
-        """UAC: CANCEL the INVITE (§9.1); held back until a 1xx has arrived."""
+        """UAC: CANCEL the INVITE (§9.1). Held back until a provisional
+        response has arrived; a 2xx that crosses it gets ACK and BYE."""
         if self.role is not Role.UAC or self.state not in (SessionState.CALLING,
                                                            SessionState.EARLY):
             raise LocalProtocolError(f"CANCEL in {self.state.value}")
@@ -360,23 +279,22 @@ class InviteSession:
 
     def ack(self, body: bytes = b"", headers: Iterable[tuple[str, str]] = ()
             ) -> list[Output]:
-        """UAC: the ACK (with the answer) for a 2xx that carried the offer."""
-        dialog = self._main_dialog()
-        if dialog is None or self.role is not Role.UAC or dialog.invite_seq is None:
-            raise LocalProtocolError("no 2xx to acknowledge")
-        key = (dialog.remote_tag, dialog.invite_seq)
-        if key in self._acks:
-            raise LocalProtocolError("that 2xx is already acknowledged")
-        return [self._send_ack(dialog, dialog.invite_seq, tuple(headers), body)]
+        """ACK a 2xx that carried an offer (our INVITE had none), with the
+        answer in ``body`` (§13.2.2.4)."""
+        if self._unacked is None:
+            raise LocalProtocolError("no 2xx waits for an ACK")
+        dialog, seq = self._unacked
+        self._unacked = None
+        return [self._send_ack(dialog, seq, tuple(headers), body)]
 
     def _send(self, method: str, headers: Headers, body: bytes) -> list[Output]:
-        dialog = self._main_dialog()
+        dialog = self.dialog
         assert dialog is not None
         request = dialog.create_request(method, headers, body)
-        sent = _Sent(request, headers, body)
-        self._sent[request.cseq.seq] = sent
+        self._sent[request.cseq.seq] = _Sent(request, headers, body)
         if method in _OFFER_METHODS:
             self._out[method] = request
+            self.offer.request(request, By.LOCAL)
         return [SendRequest(request, dialog.next_hop())]
 
     def _send_ack(self, dialog: Dialog, seq: int, headers: Headers = (),
@@ -384,31 +302,31 @@ class InviteSession:
         order = SendRequest(dialog.create_request("ACK", headers, body, cseq=seq),
                             dialog.next_hop())
         self._acks[(dialog.remote_tag, seq)] = order
+        if dialog is self.dialog:
+            self.offer.ack()
         return order
 
     def _end_with_bye(self, reason: str, headers: Headers = ()) -> list[Output]:
-        dialog = self._main_dialog()
+        dialog = self.dialog
         assert dialog is not None
-        out = self._reject_pending_requests()
+        out = reject_pending(self)
         bye = dialog.create_request("BYE", headers)
         self._finish()
         return [*out, SendRequest(bye, dialog.next_hop()), Terminated(reason, By.LOCAL, bye)]
 
     def _check_no_offer_pending(self) -> None:
-        if self._out or self._in or self._retry is not None:
+        if self.offer.pending is not None or self._retry is not None:
             raise LocalProtocolError("an offer/answer exchange is still pending")
-
-    def _main_dialog(self) -> Dialog | None:
-        return self.dialog
 
     # -- responses -------------------------------------------------------------------
 
     def receive_response(self, response: Response, now: float) -> list[Output]:
-        """A response to a request this session sent (the INVITE included)."""
+        """A response to a request this session sent (the INVITE included);
+        a retransmitted 2xx to an INVITE gets its ACK again."""
         method, seq = response.cseq.method, response.cseq.seq
         if method == "INVITE" and response.is_success:
             ack = self._acks.get((response.to.tag or "", seq))
-            if ack is not None:  # a 2xx retransmission: the same ACK again
+            if ack is not None:
                 return [ack]
         if self.role is Role.UAC and method == "INVITE" and seq == self.invite.cseq.seq:
             return initial_response(self, response)
@@ -422,27 +340,42 @@ class InviteSession:
         del self._sent[request.cseq.seq]
         if self._out.get(request.method) is request:
             del self._out[request.method]
+        self.offer.response(request, response, By.LOCAL)
         if self.state is SessionState.TERMINATED:
             return []
-        dialog = self._main_dialog()
-        assert dialog is not None
         status = response.status
         if status == 491:
-            delay = glare_delay(self.owns_call_id, self._fraction())
-            self._retry = (now + delay, sent)
+            self._retry = (now + glare_delay(self.owns_call_id, self._fraction()), sent)
             return []
         if status == 481:
             self._finish()
             return [Terminated("481 in dialog", By.REMOTE, response)]
         if status == 408:
             return self._end_with_bye("408 in dialog")
-        dialog.receive_response(request, response)
+        assert self.dialog is not None
+        self.dialog.receive_response(request, response)
         out: list[Output] = []
         if request.method == "INVITE" and response.is_success:
-            out.append(self._send_ack(dialog, request.cseq.seq))
+            out += self._ack_or_wait(self.dialog, request, response)
         return [*out, RequestAnswered(request, response)]
 
+    def _ack_or_wait(self, dialog: Dialog, request: Request,
+                     response: Response) -> list[Output]:
+        """ACK a 2xx at once unless it holds an offer the application answers."""
+        if response.body and not request.body:
+            self._unacked = (dialog, request.cseq.seq)
+            return []
+        return [self._send_ack(dialog, request.cseq.seq)]
+
     # -- bookkeeping -------------------------------------------------------------------
+
+    def dialogs(self) -> list[Dialog]:
+        """The live dialogs of the session (several early ones when forked)."""
+        found = list(self.early.values())
+        if self.dialog is not None and self.dialog not in found \
+                and self.state is not SessionState.TERMINATED:
+            found.append(self.dialog)
+        return found
 
     def _register(self, dialog: Dialog) -> None:
         if self._table is not None:
@@ -454,21 +387,14 @@ class InviteSession:
 
     def _finish(self) -> None:
         """Enter Terminated: every dialog ends, every timer stops."""
+        for dialog in self.dialogs():
+            dialog.terminate()
+            self._unregister(dialog)
         self.state = SessionState.TERMINATED
         self._retransmit = None
         self._retry = None
-        for dialog in [*self.early.values(), *([self.dialog] if self.dialog else [])]:
-            dialog.terminate()
-            self._unregister(dialog)
+        self._unacked = None
         self.early.clear()
 
     def __repr__(self) -> str:
         return f"<InviteSession {self.role.value} {self.state.value} {self.invite.call_id}>"
-
-
-_REQUEST_HANDLERS: dict[str, Callable[[InviteSession, Request, float], list[Output]]] = {
-    "ACK": InviteSession._on_ack,
-    "BYE": InviteSession._on_bye,
-    "INVITE": InviteSession._on_invite,
-    "UPDATE": InviteSession._on_update,
-}

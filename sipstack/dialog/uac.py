@@ -32,6 +32,7 @@ def initial_response(session: InviteSession, response: Response) -> list[Output]
     status = response.status
     if status == 100:
         return []
+    session.offer.response(session.invite, response, By.LOCAL)
     if status < 200:
         if session.state not in _BEFORE_FINAL:
             return []  # a late provisional response: nothing left to learn
@@ -71,6 +72,8 @@ def _provisional(session: InviteSession, response: Response) -> list[Output]:
 def _success(session: InviteSession, response: Response) -> list[Output]:
     tag = response.to.tag or ""
     current = session.dialog
+    if current is not None and current.remote_tag == tag and session.state not in _BEFORE_FINAL:
+        return []  # a retransmission of the 2xx whose ACK the application owes
     if session.state not in _BEFORE_FINAL or (
             current is not None and current.state is DialogState.CONFIRMED
             and current.remote_tag != tag):
@@ -92,10 +95,10 @@ def _success(session: InviteSession, response: Response) -> list[Output]:
     if session._cancel != "none":
         ack = session._send_ack(dialog, seq)
         return [ack, *session._end_with_bye("answered after CANCEL")]
-    if session.invite.body or not response.body:
-        ack = session._send_ack(dialog, seq)
-        return [ack, Answered(response, ack.request)]
-    return [Answered(response, None)]
+    sent = session._ack_or_wait(dialog, session.invite, response)
+    first = sent[0] if sent else None
+    acked = first.request if isinstance(first, SendRequest) else None
+    return [*sent, Answered(response, acked)]
 
 
 def _extra_fork(session: InviteSession, response: Response) -> list[Output]:

@@ -3,6 +3,8 @@ response addressing (§18.2.1, §18.2.2, RFC 3581), the MTU rule (§18.1.1)."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from sipstack.constants import UDP_MTU_LIMIT
@@ -21,6 +23,7 @@ from sipstack.transaction import (
 )
 
 SOURCE = Address("udp", "192.0.2.1", 5060)
+RFC4475 = Path(__file__).resolve().parents[3] / "shared" / "conformance" / "rfc4475"
 
 
 def request(method: str = "INVITE", via: str = "SIP/2.0/UDP 192.0.2.1:5060;branch=z9hG4bKm1",
@@ -242,3 +245,24 @@ def test_stamping_touches_only_the_top_via_of_a_via_list() -> None:
     req, target = response_target(layer, via, nat)
     assert [v.param("received") for v in req.vias] == ["203.0.113.7", None]
     assert req.vias[1].branch == "z9hG4bKlower" and target == nat
+
+
+@pytest.mark.parametrize("name", ["inv2543", "badbranch"])
+def test_rfc_4475_requests_without_a_usable_branch_match_their_retransmissions(
+        name: str) -> None:
+    path = RFC4475 / f"{name}.sip"
+    if not path.exists():
+        pytest.skip(f"RFC 4475 corpus not found at {path}")
+    data = path.read_bytes()
+    layer = TransactionLayer(CounterIds())
+    source = Address("udp", "192.0.2.77", 5060)
+    message = parse_message(data)
+    assert isinstance(message, Request)
+    event = receive(layer, message, source)
+    assert event.key.startswith("2543|")
+    assert event.request.via.param("received") == "192.0.2.77"
+    layer.receive_message(parse_message(data), source, 0.5)
+    assert events(layer) == [] and len(layer) == 1
+    layer.send_response(event.key, make_response(event.request, 400, to_tag="t"), 0.6)
+    [datagram] = layer.datagrams_to_send()[-1:]
+    assert datagram.address == Address("udp", "192.0.2.77", 5060)

@@ -28,7 +28,6 @@ application reads the other outputs (see :mod:`sipstack.dialog.events`).
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass
 
 from sipstack.constants import T1
 from sipstack.dialog.dialog import Dialog, ViaConfig
@@ -44,7 +43,9 @@ from sipstack.dialog.incoming import receive_request, reject_pending
 from sipstack.dialog.offer import OfferAnswer
 from sipstack.dialog.rules import (
     Fraction,
+    Headers,
     Retransmit2xx,
+    Sent,
     build_cancel,
     fraction_from_ids,
     glare_delay,
@@ -58,18 +59,9 @@ from sipstack.errors import LocalProtocolError
 from sipstack.events import IdFactory
 from sipstack.message import Request, Response, make_response
 
-Headers = tuple[tuple[str, str], ...]
 _OFFER_METHODS = ("INVITE", "UPDATE")
+_CREDENTIALS = ("Authorization", "Proxy-Authorization")
 _OWN_CALLS = frozenset({"INVITE", "UPDATE", "BYE", "ACK", "CANCEL", "PRACK"})
-
-
-@dataclass(frozen=True, slots=True)
-class _Sent:
-    """A request we sent in the dialog, with what is needed to send it again."""
-
-    request: Request
-    headers: Headers
-    body: bytes
 
 
 class InviteSession:
@@ -100,13 +92,14 @@ class InviteSession:
         self._t1 = t1
         # (remote tag, CSeq) -> the ACK of that 2xx, sent again on retransmissions.
         self._acks: dict[tuple[str, int], SendRequest] = {}
-        self._unacked: tuple[Dialog, int] | None = None  # a 2xx awaiting ack()
-        self._sent: dict[int, _Sent] = {}
+        self._unacked: tuple[Dialog, Request] | None = None  # (dialog, INVITE) awaiting ack()
+        self._sent: dict[int, Sent] = {}
         self._out: dict[str, Request] = {}  # our INVITE/UPDATE awaiting a final response
         self._in: dict[str, Request] = {}  # theirs awaiting ours
         self._retransmit: Retransmit2xx | None = None
-        self._retry: tuple[float, _Sent] | None = None
+        self._retry: tuple[float, Sent] | None = None
         self._cancel = "none"  # none -> pending (no 1xx yet) -> sent
+        self._rseq: dict[str, int] = {}  # remote tag -> last RSeq PRACKed (RFC 3262)
         side = By.LOCAL if role is Role.UAC else By.REMOTE
         (self._out if role is Role.UAC else self._in)["INVITE"] = invite
         self.offer.request(invite, side)
@@ -163,7 +156,7 @@ class InviteSession:
             out += self._retry_refused(now, self._retry[1])
         return out
 
-    def _retry_refused(self, now: float, sent: _Sent) -> list[Output]:
+    def _retry_refused(self, now: float, sent: Sent) -> list[Output]:
         """§14.1: send again what got 491, unless another exchange has opened
         meanwhile (then wait one more interval)."""
         self._retry = None
@@ -283,24 +276,29 @@ class InviteSession:
         answer in ``body`` (§13.2.2.4)."""
         if self._unacked is None:
             raise LocalProtocolError("no 2xx waits for an ACK")
-        dialog, seq = self._unacked
+        dialog, invite = self._unacked
         self._unacked = None
-        return [self._send_ack(dialog, seq, tuple(headers), body)]
+        return [self._send_ack(dialog, invite, tuple(headers), body)]
 
     def _send(self, method: str, headers: Headers, body: bytes) -> list[Output]:
         dialog = self.dialog
         assert dialog is not None
         request = dialog.create_request(method, headers, body)
-        self._sent[request.cseq.seq] = _Sent(request, headers, body)
+        self._sent[request.cseq.seq] = Sent(request, headers, body)
         if method in _OFFER_METHODS:
             self._out[method] = request
             self.offer.request(request, By.LOCAL)
         return [SendRequest(request, dialog.next_hop())]
 
-    def _send_ack(self, dialog: Dialog, seq: int, headers: Headers = (),
+    def _send_ack(self, dialog: Dialog, invite: Request, headers: Headers = (),
                   body: bytes = b"") -> SendRequest:
-        order = SendRequest(dialog.create_request("ACK", headers, body, cseq=seq),
-                            dialog.next_hop())
+        """The ACK of a 2xx (§13.2.2.4): the INVITE's CSeq number and
+        credentials, a new branch."""
+        seq = invite.cseq.seq
+        credentials = tuple((name, value) for name in _CREDENTIALS
+                            for value in invite.headers.get_lines(name))
+        ack = dialog.create_request("ACK", credentials + headers, body, cseq=seq)
+        order = SendRequest(ack, dialog.next_hop())
         self._acks[(dialog.remote_tag, seq)] = order
         if dialog is self.dialog:
             self.offer.ack()
@@ -335,13 +333,13 @@ class InviteSession:
             return []
         return self._final_to_sent(sent, response, now)
 
-    def _final_to_sent(self, sent: _Sent, response: Response, now: float) -> list[Output]:
+    def _final_to_sent(self, sent: Sent, response: Response, now: float) -> list[Output]:
         request = sent.request
         del self._sent[request.cseq.seq]
         if self._out.get(request.method) is request:
             del self._out[request.method]
         self.offer.response(request, response, By.LOCAL)
-        if self.state is SessionState.TERMINATED:
+        if self.state is SessionState.TERMINATED or request.method == "PRACK":
             return []
         status = response.status
         if status == 491:
@@ -363,9 +361,9 @@ class InviteSession:
                      response: Response) -> list[Output]:
         """ACK a 2xx at once unless it holds an offer the application answers."""
         if response.body and not request.body:
-            self._unacked = (dialog, request.cseq.seq)
+            self._unacked = (dialog, request)
             return []
-        return [self._send_ack(dialog, request.cseq.seq)]
+        return [self._send_ack(dialog, request)]
 
     # -- bookkeeping -------------------------------------------------------------------
 

@@ -23,6 +23,17 @@ from sipstack.message import Request, Response
 from sipstack.uri import URI
 
 Fraction = Callable[[], float]
+Headers = tuple[tuple[str, str], ...]
+
+
+@dataclass(frozen=True, slots=True)
+class Sent:
+    """A request sent in a dialog, with the caller's headers and body (what
+    is needed to send it again after a 491)."""
+
+    request: Request
+    headers: Headers
+    body: bytes
 
 
 @dataclass(frozen=True, slots=True)

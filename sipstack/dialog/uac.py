@@ -8,6 +8,11 @@
   application sends the ACK with the answer. The other early dialogs end. A
   2xx from another fork gets an ACK and then a BYE; a 2xx to an INVITE we
   had cancelled gets ACK and BYE too (§9.1).
+- RFC 3262 §4: a reliable provisional response (Require: 100rel, RSeq) is
+  acknowledged with a PRACK in its early dialog; one whose RSeq is not one
+  above the last of that dialog is a retransmission or out of order and is
+  not processed. (The PRACK carries no body: an offer in a reliable 1xx,
+  after an INVITE without one, is not supported.)
 - §13.2.2.3 a 3xx-6xx ends the session and every early dialog (the
   transaction layer sends that ACK).
 """
@@ -18,7 +23,9 @@ from typing import TYPE_CHECKING
 
 from sipstack.dialog.dialog import Dialog, DialogState
 from sipstack.dialog.events import Answered, By, Output, Progress, SendRequest, Terminated
+from sipstack.dialog.rules import Sent
 from sipstack.dialog.states import SessionState
+from sipstack.errors import RemoteProtocolError
 from sipstack.message import Response
 
 if TYPE_CHECKING:
@@ -51,8 +58,14 @@ def _new_dialog(session: InviteSession, response: Response) -> Dialog:
 
 
 def _provisional(session: InviteSession, response: Response) -> list[Output]:
-    session.provisional_seen = True
     tag = response.to.tag
+    rseq = _reliable_rseq(response)
+    if rseq is not None and tag:
+        last = session._rseq.get(tag)
+        if last is not None and rseq != last + 1:
+            return []  # RFC 3262 §4: a retransmission, or out of order: not processed
+        session._rseq[tag] = rseq
+    session.provisional_seen = True
     if tag:
         dialog = session.early.get(tag)
         if dialog is None:
@@ -64,9 +77,31 @@ def _provisional(session: InviteSession, response: Response) -> list[Output]:
         session.dialog = dialog
         session.state = SessionState.EARLY
     out: list[Output] = []
+    if rseq is not None and tag:
+        out.append(_prack(session, rseq, response))
     if session._cancel == "pending":
         out += session._send_cancel()
     return [*out, Progress(response)]
+
+
+def _prack(session: InviteSession, rseq: int, response: Response) -> SendRequest:
+    dialog = session.dialog
+    assert dialog is not None
+    rack = f"{rseq} {response.cseq.seq} {response.cseq.method}"
+    prack = dialog.create_request("PRACK", [("RAck", rack)])
+    session._sent[prack.cseq.seq] = Sent(prack, (), b"")
+    return SendRequest(prack, dialog.next_hop())
+
+
+def _reliable_rseq(response: Response) -> int | None:
+    """The RSeq of a reliable provisional response (RFC 3262 §3), else None."""
+    required = {tag.strip().lower() for tag in response.headers.get_all("Require")}
+    if "100rel" not in required:
+        return None
+    try:
+        return response.header_int("RSeq")
+    except RemoteProtocolError:
+        return None
 
 
 def _success(session: InviteSession, response: Response) -> list[Output]:
@@ -91,9 +126,8 @@ def _success(session: InviteSession, response: Response) -> list[Output]:
     session.dialog = dialog
     session.state = SessionState.CONFIRMED
     session._out.pop("INVITE", None)
-    seq = session.invite.cseq.seq
     if session._cancel != "none":
-        ack = session._send_ack(dialog, seq)
+        ack = session._send_ack(dialog, session.invite)
         return [ack, *session._end_with_bye("answered after CANCEL")]
     sent = session._ack_or_wait(dialog, session.invite, response)
     first = sent[0] if sent else None
@@ -104,7 +138,7 @@ def _success(session: InviteSession, response: Response) -> list[Output]:
 def _extra_fork(session: InviteSession, response: Response) -> list[Output]:
     """§13.2.2.4: a 2xx from a fork we did not pick: ACK it, then BYE."""
     dialog = _new_dialog(session, response)
-    ack = session._send_ack(dialog, session.invite.cseq.seq)
+    ack = session._send_ack(dialog, session.invite)
     bye = dialog.create_request("BYE")
     dialog.terminate()
     return [ack, SendRequest(bye, dialog.next_hop())]

@@ -522,3 +522,49 @@ def test_misuse_is_refused() -> None:
     with pytest.raises(LocalProtocolError):
         InviteSession.uas(connected()[0].dialog.create_request("INVITE"),  # type: ignore[union-attr]
                           ids=CounterIds(), via=ViaConfig("h"), contact=BOB_CONTACT)
+
+
+# -- RFC 3262 (UAC side) and §13.2.2.4 details -------------------------------------
+
+
+def reliable(invite: Request, status: int, rseq: int, tag: str = "btag") -> Response:
+    return make_response(invite, status, to_tag=tag, headers=[
+        ("Contact", "<sip:bob@192.0.2.4>"), ("Require", "100rel"), ("RSeq", str(rseq))])
+
+
+def test_reliable_provisional_responses_get_prack_in_order_only() -> None:
+    alice = caller()
+    first = reliable(alice.invite, 180, 7)
+    out = alice.receive_response(first, 0.0)
+    prack = one_request(out)
+    assert events(out) == [Progress(first)]
+    assert prack.method == "PRACK" and prack.headers.get("RAck") == "7 1 INVITE"
+    assert prack.cseq.seq == 2 and prack.to.tag == "btag"
+    assert str(prack.uri) == "sip:bob@192.0.2.4"
+    assert alice.receive_response(first, 0.5) == []  # retransmission: no second PRACK
+    assert alice.receive_response(reliable(alice.invite, 183, 9), 0.6) == []  # gap
+    second = reliable(alice.invite, 183, 8)
+    out = alice.receive_response(second, 0.7)
+    assert one_request(out).headers.get("RAck") == "8 1 INVITE"
+    assert alice.receive_response(make_response(prack, 200), 0.8) == []
+    # RSeq spaces are per early dialog: another fork starts its own.
+    other = reliable(alice.invite, 180, 1, tag="b2")
+    assert one_request(alice.receive_response(other, 0.9)).headers.get("RAck") == "1 1 INVITE"
+
+
+def test_unreliable_provisional_gets_no_prack() -> None:
+    alice = caller()
+    ringing = make_response(alice.invite, 180, to_tag="btag",
+                            headers=[("Contact", "<sip:bob@192.0.2.4>"), ("RSeq", "4")])
+    assert alice.receive_response(ringing, 0.0) == [Progress(ringing)]
+
+
+def test_ack_for_2xx_carries_the_invites_credentials() -> None:
+    base = invite_text()
+    authorised = base.replace(headers=base.headers.with_added(
+        "Proxy-Authorization", 'Digest username="alice", realm="atlanta.example.com"'))
+    alice = caller(authorised)
+    ok = fork_response(alice.invite, 200, "btag", "192.0.2.4", SDP_B)
+    ack = one_request(alice.receive_response(ok, 0.0))
+    assert ack.headers.get("Proxy-Authorization") == \
+        'Digest username="alice", realm="atlanta.example.com"'

@@ -18,7 +18,14 @@ from pathlib import Path
 
 import pytest
 from peers import REGISTRAR_DIGEST, UAS_SHORT, Phone, PhoneError, Sipp, SippProcess
-from peers.audio import dominant_frequency, read_wav, rms, voiced, write_tone
+from peers.audio import (
+    dominant_frequency,
+    peak_frequencies,
+    read_wav,
+    rms,
+    voiced,
+    write_tone,
+)
 
 pytestmark = [pytest.mark.integration, pytest.mark.timeout(20)]
 
@@ -146,6 +153,30 @@ def test_tone_played_by_one_phone_is_recorded_by_the_other(
     assert heard.size > rate // 2, f"only {heard.size} samples above the noise floor"
     assert rms(heard) > 0.1
     assert abs(dominant_frequency(heard, rate) - 1000.0) < 20.0
+
+
+def test_inband_dtmf_is_heard_as_its_two_tones(phones: PhoneFactory, tmp_path: Path) -> None:
+    alice, bob, call, answered = _connected(phones)
+    bob.record(answered, tmp_path / "digit.wav")
+    alice.wait_media(call)
+    alice.dial_dtmf(call, "1", method="inband", duration_ms=400)
+    time.sleep(0.7)
+    samples, rate = read_wav(bob.stop_record(answered))
+    low, high = peak_frequencies(voiced(samples, rate), rate, count=2)
+    assert abs(low - 697) < 15 and abs(high - 1209) < 15, (low, high)
+    assert bob.received_dtmf(answered) == ""  # tones are audio, not RFC 4733 events
+
+
+def test_auto_answer_after_a_delay(phones: PhoneFactory) -> None:
+    alice, bob = phones(user="alice"), phones(user="bob")
+    bob.set_auto_answer(200, delay=0.4)
+    call = alice.call(bob.contact("bob"))
+    early = alice.wait_state(call, "EARLY")
+    assert early.code == 180
+    alice.wait_state(call, "CONFIRMED")
+    ringing = alice.events("call_state", call)
+    times = {e.get("state"): e.at for e in ringing}
+    assert times["CONFIRMED"] - times["EARLY"] >= 0.35
 
 
 def test_phone_calls_sipp_builtin_uas(phones: PhoneFactory, sipp_servers: SippFactory) -> None:

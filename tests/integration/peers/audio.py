@@ -63,3 +63,21 @@ def voiced(samples: Samples, rate: int, threshold: float = 0.01,
     frames = [samples[i:i + size] for i in range(0, samples.size - size + 1, size)]
     kept = [f for f in frames if rms(f) > threshold]
     return np.concatenate(kept) if kept else np.zeros(0)
+
+
+def peak_frequencies(samples: Samples, rate: int, count: int = 2,
+                     min_gap_hz: float = 100.0) -> list[float]:
+    """The ``count`` strongest tones, at least ``min_gap_hz`` apart, lowest first."""
+    if samples.size < 2:
+        raise ValueError("too few samples for a spectrum")
+    spectrum = np.abs(np.fft.rfft(samples * np.hanning(samples.size)))
+    freqs = np.fft.rfftfreq(samples.size, 1.0 / rate)
+    spectrum[freqs < 50.0] = 0.0
+    peaks: list[float] = []
+    for index in np.argsort(spectrum)[::-1]:
+        freq = float(freqs[index])
+        if all(abs(freq - p) >= min_gap_hz for p in peaks):
+            peaks.append(freq)
+        if len(peaks) == count:
+            break
+    return sorted(peaks)

@@ -16,7 +16,7 @@ from typing import Any
 
 import pjsua2 as pj  # type: ignore[import-untyped]
 
-from .phone_calls import CallRecord, PhoneCall, parse_headers
+from .phone_calls import CallRecord, PhoneCall, guarded, parse_headers
 
 Emit = Callable[[dict[str, Any]], None]
 TRANSPORTS = {"udp": pj.PJSIP_TRANSPORT_UDP, "tcp": pj.PJSIP_TRANSPORT_TCP}
@@ -35,12 +35,14 @@ class PhoneAccount(pj.Account):  # type: ignore[misc]
         self.agent = agent
         self.name = name
 
+    @guarded
     def onRegState(self, prm: Any) -> None:
         info = self.getInfo()
         self.agent.emit({"ev": "reg_state", "account": self.name, "code": prm.code,
                          "reason": prm.reason, "expiration": prm.expiration,
                          "active": info.regIsActive})
 
+    @guarded
     def onIncomingCall(self, prm: Any) -> None:
         self.agent.incoming(self, prm)
 

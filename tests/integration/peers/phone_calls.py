@@ -9,8 +9,11 @@ feeding the call's audio.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+import functools
+import traceback
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import pjsua2 as pj  # type: ignore[import-untyped]
 
@@ -34,6 +37,27 @@ MEDIA_STATUS = {
     pj.PJSUA_CALL_MEDIA_ERROR: "ERROR",
 }
 DTMF_RECEIVED = {pj.PJSUA_DTMF_METHOD_RFC2833: "rfc2833", pj.PJSUA_DTMF_METHOD_SIP_INFO: "info"}
+
+
+_S = TypeVar("_S")
+
+
+def guarded(method: Callable[[_S, Any], None]) -> Callable[[_S, Any], None]:
+    """Turn an exception in a pjsua2 callback into a logged event.
+
+    An exception must not travel back into pjsua's C++ caller.
+    """
+    @functools.wraps(method)
+    def wrapper(self: _S, prm: Any) -> None:
+        try:
+            method(self, prm)
+        except Exception:
+            traceback.print_exc()
+            agent = getattr(self, "agent", None)
+            if agent is not None:
+                agent.emit({"ev": "callback_error", "call": None, "where": method.__name__,
+                            "error": traceback.format_exc(limit=4)})
+    return wrapper
 
 
 def parse_headers(message: str) -> list[list[str]]:
@@ -62,7 +86,6 @@ class CallRecord:
     recorder: Any = None
     tones: Any = None
     media_active: bool = False
-    extras: list[Any] = field(default_factory=list)
 
     def audio(self) -> Any:
         if self.call is None or not self.media_active:
@@ -136,7 +159,6 @@ class CallRecord:
 
     def release(self) -> None:
         self.player = self.recorder = self.tones = None
-        self.extras.clear()
         self.call = None
 
 
@@ -152,6 +174,7 @@ class PhoneCall(pj.Call):  # type: ignore[misc]
         handle = self.record.handle if self.record is not None else None
         self.agent.emit({"ev": kind, "call": handle, **fields})
 
+    @guarded
     def onCallState(self, prm: Any) -> None:
         info = self.getInfo()
         state = STATES.get(info.state, str(info.state))
@@ -161,6 +184,7 @@ class PhoneCall(pj.Call):  # type: ignore[misc]
             self.record.ended = True
             self.record.media_active = False
 
+    @guarded
     def onCallMediaState(self, prm: Any) -> None:
         info = self.getInfo()
         statuses = [MEDIA_STATUS.get(m.status, str(m.status)) for m in info.media
@@ -172,15 +196,18 @@ class PhoneCall(pj.Call):  # type: ignore[misc]
                 self.record.connect_media()
         self._emit("media_state", status=status)
 
+    @guarded
     def onDtmfDigit(self, prm: Any) -> None:
         self._emit("dtmf", digit=prm.digit, method=DTMF_RECEIVED.get(prm.method, "other"))
 
+    @guarded
     def onCallTransferRequest(self, prm: Any) -> None:
         new_call = PhoneCall(self.agent, self.agent.account())
         record = self.agent.new_record(new_call, "out")
         prm.newCall = new_call
         self._emit("transfer_request", target=prm.dstUri, new_call=record.handle)
 
+    @guarded
     def onCallTransferStatus(self, prm: Any) -> None:
         self._emit("transfer_status", code=prm.statusCode, reason=prm.reason,
                    final=prm.finalNotify)

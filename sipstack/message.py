@@ -15,7 +15,7 @@ from typing import Any
 from sipstack.constants import SIP_VERSION, reason_phrase
 from sipstack.errors import LocalProtocolError, RemoteProtocolError
 from sipstack.headers import CSeq, Headers, NameAddr, Via
-from sipstack.uri import URI, parse_uri
+from sipstack.uri import URI, SipURI, parse_uri
 
 HeaderItems = Iterable[tuple[str, str]]
 # callid = word [ "@" word ] (§25.1); any non-blank run is accepted as a word.
@@ -135,6 +135,9 @@ class Request(_Views):
         """Make a request; ``uri`` may be given as text."""
         if isinstance(uri, str):
             uri = parse_uri(uri)
+        if isinstance(uri, SipURI) and uri.headers:
+            # §19.1.5: URI headers become header fields; never a Request-URI part.
+            raise LocalProtocolError(f"headers in Request-URI {uri}")
         return cls(method, uri, _as_headers(headers), body)
 
     def replace(self, **changes: Any) -> Request:
@@ -144,6 +147,16 @@ class Request(_Views):
         values.update(changes)
         values["headers"] = _as_headers(values["headers"])
         return Request(**values)
+
+    @classmethod
+    def parse(cls, data: bytes) -> Request:
+        """Parse one request from ``data`` (see :func:`sipstack.parser.parse_message`)."""
+        from sipstack.parser import parse_message  # the parser builds on this module
+
+        message = parse_message(data)
+        if not isinstance(message, Request):
+            raise RemoteProtocolError("expected a request, got a response", None)
+        return message
 
     @property
     def start_line(self) -> str:
@@ -182,6 +195,17 @@ class Response(_Views):
         values.update(changes)
         values["headers"] = _as_headers(values["headers"])
         return Response(**values)
+
+    @classmethod
+    def parse(cls, data: bytes) -> Response:
+        """Parse one response from ``data``; a malformed one raises with
+        ``status_hint`` None (discard)."""
+        from sipstack.parser import parse_message  # the parser builds on this module
+
+        message = parse_message(data)
+        if not isinstance(message, Response):
+            raise RemoteProtocolError("expected a response, got a request")
+        return message
 
     @property
     def start_line(self) -> str:

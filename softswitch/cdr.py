@@ -1,0 +1,221 @@
+"""Call detail records (F-OPS-3): every call recorded, none lost.
+
+The call layer reports SIP-independent facts (a call started, was answered,
+ended with a cause; a leg started, answered, ended) as frozen dataclasses, and
+:class:`CdrRecorder` writes them through the :class:`~softswitch.storage.Storage`
+seam:
+
+- a call row is inserted with state ``active`` when the call starts, so that a
+  crash can never lose it; answer and end update it;
+- :meth:`CdrRecorder.heartbeat` stamps the active calls of this node from time
+  to time, so that after a crash the end time is known to within one period;
+- :meth:`CdrRecorder.recover_interrupted` (start-up) finishes calls a dead
+  process left ``active``, ending them at their last heartbeat;
+- :meth:`CdrRecorder.flush` (shutdown) finishes the calls still up.
+
+Both of the latter mark the call ``interrupted`` with end reason
+``process stopped`` and bill it up to its end time. Each node of a cluster
+sharing one database has its own ``node`` name, so it recovers only its own
+calls. The recorder is synchronous; the asyncio application submits its
+methods to a :class:`~softswitch.storage.StorageWorker`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from softswitch.storage import (
+    PROCESS_STOPPED,
+    CallEnd,
+    CallRecord,
+    Direction,
+    Disposition,
+    HangupSide,
+    LegEnd,
+    LegRecord,
+    LegRole,
+    Storage,
+)
+
+
+@dataclass(frozen=True, slots=True)
+class CallStarted:
+    """A new call: ``call_id`` is the switch's own id (a UUID string),
+    ``sip_call_id`` the Call-ID of its first leg, ``callee`` the number as dialled."""
+
+    call_id: str
+    sip_call_id: str
+    caller: str
+    callee: str
+    direction: Direction
+    at: datetime
+    caller_name: str | None = None
+    trunk: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class CallAnswered:
+    call_id: str
+    at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class CallEnded:
+    """The end of a call; ``sip_status``/``sip_cause`` are the final SIP status
+    and its reason (or a Reason header value), ``end_reason`` a plain sentence
+    such as ``max call duration reached``."""
+
+    call_id: str
+    at: datetime
+    disposition: Disposition
+    hangup_side: HangupSide
+    sip_status: int | None = None
+    sip_cause: str | None = None
+    end_reason: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class LegStarted:
+    call_id: str
+    index: int
+    role: LegRole
+    direction: Direction
+    peer: str
+    sip_call_id: str
+    at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class LegAnswered:
+    call_id: str
+    index: int
+    at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class LegEnded:
+    call_id: str
+    index: int
+    at: datetime
+    final_status: int | None = None
+    reason: str | None = None
+    hangup_side: HangupSide | None = None
+
+
+CdrFact = CallStarted | CallAnswered | CallEnded | LegStarted | LegAnswered | LegEnded
+
+
+def utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+class CdrRecorder:
+    """Writes call facts as call detail records."""
+
+    def __init__(self, storage: Storage, node: str = "") -> None:
+        self._storage = storage
+        self._node = node
+        self._writers: dict[type[Any], Callable[[Any], bool]] = {
+            CallStarted: self.call_started,
+            CallAnswered: self.call_answered,
+            CallEnded: self.call_ended,
+            LegStarted: self.leg_started,
+            LegAnswered: self.leg_answered,
+            LegEnded: self.leg_ended,
+        }
+
+    @property
+    def node(self) -> str:
+        return self._node
+
+    def record(self, fact: CdrFact) -> bool:
+        """Write any fact; returns whether a row changed (False for a stale
+        event, such as an answer after the call already ended)."""
+        return self._writers[type(fact)](fact)
+
+    def call_started(self, fact: CallStarted) -> bool:
+        self._storage.insert_call(
+            CallRecord(
+                id=fact.call_id,
+                sip_call_id=fact.sip_call_id,
+                caller=fact.caller,
+                callee=fact.callee,
+                direction=fact.direction,
+                start_time=fact.at,
+                caller_name=fact.caller_name,
+                trunk=fact.trunk,
+                node=self._node,
+                heartbeat=fact.at,
+            )
+        )
+        return True
+
+    def call_answered(self, fact: CallAnswered) -> bool:
+        return self._storage.answer_call(fact.call_id, fact.at)
+
+    def call_ended(self, fact: CallEnded) -> bool:
+        end = CallEnd(
+            at=fact.at,
+            disposition=fact.disposition,
+            hangup_side=fact.hangup_side,
+            sip_status=fact.sip_status,
+            sip_cause=fact.sip_cause,
+            end_reason=fact.end_reason,
+        )
+        return self._storage.end_call(fact.call_id, end)
+
+    def leg_started(self, fact: LegStarted) -> bool:
+        self._storage.insert_leg(
+            LegRecord(
+                call_id=fact.call_id,
+                index=fact.index,
+                role=fact.role,
+                direction=fact.direction,
+                peer=fact.peer,
+                sip_call_id=fact.sip_call_id,
+                start_time=fact.at,
+            )
+        )
+        return True
+
+    def leg_answered(self, fact: LegAnswered) -> bool:
+        return self._storage.answer_leg(fact.call_id, fact.index, fact.at)
+
+    def leg_ended(self, fact: LegEnded) -> bool:
+        end = LegEnd(fact.at, fact.final_status, fact.reason, fact.hangup_side)
+        return self._storage.end_leg(fact.call_id, fact.index, end)
+
+    def heartbeat(self, now: datetime | None = None) -> int:
+        """Stamp this node's active calls as alive; returns how many."""
+        return self._storage.heartbeat(self._node, now or utc_now())
+
+    def recover_interrupted(self, now: datetime | None = None) -> list[str]:
+        """Finish the calls a previous run of this node left ``active``.
+
+        A call ends at its last sign of life (heartbeat, answer or start, never
+        later than ``now``) and is billed up to then. Returns the call ids.
+        """
+        limit = now or utc_now()
+        finished = []
+        for call in self._storage.active_calls(self._node):
+            last = max(call.heartbeat or call.start_time, call.answer_time or call.start_time)
+            if self._interrupt(call.id, min(last, limit)):
+                finished.append(call.id)
+        return finished
+
+    def flush(self, now: datetime | None = None) -> list[str]:
+        """On shutdown: end every call of this node still up at ``now``."""
+        at = now or utc_now()
+        return [c.id for c in self._storage.active_calls(self._node) if self._interrupt(c.id, at)]
+
+    def _interrupt(self, call_id: str, at: datetime) -> bool:
+        end = CallEnd(
+            at=at,
+            disposition=Disposition.INTERRUPTED,
+            hangup_side=HangupSide.SYSTEM,
+            end_reason=PROCESS_STOPPED,
+        )
+        return self._storage.end_call(call_id, end)

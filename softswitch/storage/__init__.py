@@ -1,0 +1,132 @@
+"""Storage seam of the softswitch: call detail records (F-OPS-3) and registrar
+bindings (F-SIP-5, the RFC 3261 §10 location service made durable).
+
+:class:`Storage` is the protocol the rest of the application depends on;
+:func:`open_storage` returns the SQLAlchemy implementation for a URL: SQLite
+(WAL, ``synchronous=NORMAL``, foreign keys on) by default, PostgreSQL by a URL
+change (``postgresql+psycopg://user@host/db``, driver installed separately).
+Later tables (recordings, billing, CRM links) extend this protocol.
+
+Threading: every method is synchronous, thread-safe, and commits before it
+returns. From asyncio, go through :class:`~softswitch.storage.worker.StorageWorker`
+(one thread, submission order, one writer). Times are aware UTC datetimes.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Protocol
+
+from softswitch.storage.records import (
+    PROCESS_STOPPED,
+    Binding,
+    CallEnd,
+    CallRecord,
+    CallState,
+    Direction,
+    Disposition,
+    HangupSide,
+    LegEnd,
+    LegRecord,
+    LegRole,
+)
+from softswitch.storage.sql import SqlStorage
+from softswitch.storage.worker import StorageWorker
+
+DEFAULT_URL = "sqlite:///var/softswitch.db"
+
+__all__ = [
+    "DEFAULT_URL",
+    "PROCESS_STOPPED",
+    "Binding",
+    "CallEnd",
+    "CallRecord",
+    "CallState",
+    "Direction",
+    "Disposition",
+    "HangupSide",
+    "LegEnd",
+    "LegRecord",
+    "LegRole",
+    "SqlStorage",
+    "Storage",
+    "StorageWorker",
+    "open_storage",
+]
+
+
+class Storage(Protocol):
+    """Durable state of the switch. Write methods return whether a row changed
+    (or how many did), so callers can tell a stale event from a recorded one."""
+
+    def close(self) -> None:
+        """Release connections; pending writes have already been committed."""
+        ...
+
+    # call detail records
+    def insert_call(self, call: CallRecord) -> None:
+        """Insert a new call row (normally state ``active``)."""
+        ...
+
+    def answer_call(self, call_id: str, at: datetime) -> bool:
+        """Set the answer time of an active, unanswered call."""
+        ...
+
+    def end_call(self, call_id: str, end: CallEnd) -> bool:
+        """Finish an active call: end time (never before start or answer),
+        duration, billable seconds, disposition; its open legs end with it."""
+        ...
+
+    def heartbeat(self, node: str, at: datetime) -> int:
+        """Stamp every active call of ``node`` as still alive at ``at``."""
+        ...
+
+    def active_calls(self, node: str | None = None) -> list[CallRecord]:
+        """Calls still ``active`` (of one node, or of all nodes for ``None``)."""
+        ...
+
+    def get_call(self, call_id: str) -> CallRecord | None: ...
+
+    def list_calls(
+        self, limit: int = 100, offset: int = 0, since: datetime | None = None
+    ) -> list[CallRecord]:
+        """Newest first; ``since`` keeps calls started at or after it."""
+        ...
+
+    def insert_leg(self, leg: LegRecord) -> None: ...
+
+    def answer_leg(self, call_id: str, index: int, at: datetime) -> bool: ...
+
+    def end_leg(self, call_id: str, index: int, end: LegEnd) -> bool: ...
+
+    def legs(self, call_id: str) -> list[LegRecord]:
+        """The legs of a call in leg-index order."""
+        ...
+
+    # registrar bindings
+    def save_binding(self, binding: Binding) -> None:
+        """Insert or replace the binding of (aor, contact)."""
+        ...
+
+    def remove_binding(self, aor: str, contact: str) -> bool: ...
+
+    def remove_all(self, aor: str) -> int: ...
+
+    def bindings(self, aor: str, now: datetime) -> list[Binding]:
+        """Unexpired bindings of one address-of-record."""
+        ...
+
+    def all_bindings(self, now: datetime) -> list[Binding]:
+        """Every unexpired binding, to restore the location service at start-up."""
+        ...
+
+    def purge_expired(self, now: datetime) -> int: ...
+
+
+def open_storage(url: str = DEFAULT_URL) -> Storage:
+    """Open (and create the tables of) the database at ``url``.
+
+    A SQLite file URL gets its data directory created; ``sqlite://`` is a
+    private in-memory database shared by all threads of this process.
+    """
+    return SqlStorage.open(url)

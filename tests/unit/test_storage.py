@@ -1,0 +1,293 @@
+"""Storage layer: SQLite set-up, round trips of every record, bindings (F-SIP-5)."""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta, timezone
+from pathlib import Path
+
+import pytest
+from sqlalchemy import text
+from sqlalchemy.exc import IntegrityError
+
+from sipstack.events import Address
+from softswitch.storage import (
+    Binding,
+    CallEnd,
+    CallRecord,
+    CallState,
+    Direction,
+    Disposition,
+    HangupSide,
+    LegEnd,
+    LegRecord,
+    LegRole,
+    SqlStorage,
+    StorageWorker,
+    open_storage,
+)
+
+T0 = datetime(2026, 3, 2, 9, 30, 0, 250_000, tzinfo=UTC)
+
+
+@pytest.fixture
+def store(tmp_path: Path) -> Iterator[SqlStorage]:
+    storage = open_storage(f"sqlite:///{tmp_path}/data/switch.db")
+    assert isinstance(storage, SqlStorage)
+    yield storage
+    storage.close()
+
+
+def _call(call_id: str = "c1", start: datetime = T0, **kw: object) -> CallRecord:
+    fields: dict[str, object] = {
+        "id": call_id, "sip_call_id": f"sip-{call_id}", "caller": "201",
+        "callee": "+48221234567", "direction": Direction.OUTBOUND, "start_time": start,
+        "caller_name": "Anna Nowak", "trunk": "operator-a", "node": "n1",
+    }
+    fields.update(kw)
+    return CallRecord(**fields)  # type: ignore[arg-type]
+
+
+def _binding(contact: str = "sip:201@192.0.2.10:5062", **kw: object) -> Binding:
+    fields: dict[str, object] = {
+        "aor": "201", "contact": contact, "expires_at": T0 + timedelta(seconds=3600),
+        "call_id": "reg-1", "cseq": 1, "received": Address("udp", "203.0.113.7", 40123),
+        "path": ("<sip:edge.example.net;lr>",), "user_agent": "Yealink T46U",
+        "q": 0.7, "instance_id": "<urn:uuid:00000000-0000-1000-8000-000A95A0E128>",
+        "reg_id": 1,
+    }
+    fields.update(kw)
+    return Binding(**fields)  # type: ignore[arg-type]
+
+
+def test_sqlite_file_gets_wal_normal_sync_and_foreign_keys(store: SqlStorage,
+                                                          tmp_path: Path) -> None:
+    assert (tmp_path / "data" / "switch.db").exists()
+    with store.engine.connect() as conn:
+        assert conn.execute(text("PRAGMA journal_mode")).scalar() == "wal"
+        assert conn.execute(text("PRAGMA synchronous")).scalar() == 1  # NORMAL
+        assert conn.execute(text("PRAGMA foreign_keys")).scalar() == 1
+
+
+def test_call_round_trip_through_answer_and_end(store: SqlStorage) -> None:
+    # F-OPS-3
+    store.insert_call(_call())
+    active = store.get_call("c1")
+    assert active == _call(heartbeat=T0)
+    assert active is not None and active.state is CallState.ACTIVE
+    assert store.answer_call("c1", T0 + timedelta(seconds=5))
+    end = CallEnd(T0 + timedelta(seconds=65, milliseconds=500), Disposition.ANSWERED,
+                  HangupSide.CALLEE, 200, "OK", None)
+    assert store.end_call("c1", end)
+    done = store.get_call("c1")
+    assert done == _call(
+        answer_time=T0 + timedelta(seconds=5), end_time=end.at, duration=65.5,
+        billable_seconds=60.5, disposition=Disposition.ANSWERED, sip_status=200,
+        sip_cause="OK", hangup_side=HangupSide.CALLEE, state=CallState.ENDED,
+        heartbeat=end.at,
+    )
+    assert done is not None and done.start_time.tzinfo is UTC
+
+
+def test_unanswered_call_bills_nothing_and_stale_updates_are_refused(store: SqlStorage) -> None:
+    store.insert_call(_call())
+    busy = CallEnd(T0 + timedelta(seconds=3), Disposition.BUSY, HangupSide.CALLEE,
+                   486, "Busy Here")
+    assert store.end_call("c1", busy)
+    assert not store.end_call("c1", busy)
+    assert not store.answer_call("c1", T0 + timedelta(seconds=4))
+    assert not store.end_call("unknown", busy)
+    call = store.get_call("c1")
+    assert call is not None
+    assert (call.duration, call.billable_seconds, call.answer_time) == (3.0, 0.0, None)
+    assert call.disposition is Disposition.BUSY
+
+
+def test_end_time_is_never_before_start_or_answer(store: SqlStorage) -> None:
+    store.insert_call(_call())
+    store.answer_call("c1", T0 + timedelta(seconds=2))
+    store.end_call("c1", CallEnd(T0 - timedelta(seconds=30), Disposition.ANSWERED,
+                                 HangupSide.CALLER))
+    call = store.get_call("c1")
+    assert call is not None
+    assert call.end_time == T0 + timedelta(seconds=2)
+    assert (call.duration, call.billable_seconds) == (2.0, 0.0)
+
+
+def test_leg_round_trip_and_open_legs_end_with_the_call(store: SqlStorage) -> None:
+    store.insert_call(_call())
+    caller = LegRecord("c1", 0, LegRole.CALLER, Direction.INTERNAL, "sip:201@192.0.2.10",
+                       "sip-c1", T0)
+    callee = LegRecord("c1", 1, LegRole.CALLEE, Direction.OUTBOUND,
+                       "sip:+48221234567@trunk.example", "b2b-1", T0 + timedelta(seconds=1))
+    store.insert_leg(caller)
+    store.insert_leg(callee)
+    assert store.answer_leg("c1", 1, T0 + timedelta(seconds=4))
+    bye = LegEnd(T0 + timedelta(seconds=30), 200, "BYE", HangupSide.CALLEE)
+    assert store.end_leg("c1", 1, bye)
+    assert not store.end_leg("c1", 1, bye)
+    store.end_call("c1", CallEnd(T0 + timedelta(seconds=31), Disposition.ANSWERED,
+                                 HangupSide.CALLEE))
+    assert store.legs("c1") == [
+        LegRecord("c1", 0, LegRole.CALLER, Direction.INTERNAL, "sip:201@192.0.2.10", "sip-c1",
+                  T0, end_time=T0 + timedelta(seconds=31), hangup_side=HangupSide.CALLEE),
+        LegRecord("c1", 1, LegRole.CALLEE, Direction.OUTBOUND,
+                  "sip:+48221234567@trunk.example", "b2b-1", T0 + timedelta(seconds=1),
+                  T0 + timedelta(seconds=4), bye.at, 200, "BYE", HangupSide.CALLEE),
+    ]
+
+
+def test_a_leg_needs_its_call(store: SqlStorage) -> None:
+    orphan = LegRecord("nope", 0, LegRole.CALLER, Direction.INBOUND, "x", "y", T0)
+    with pytest.raises(IntegrityError):
+        store.insert_leg(orphan)
+
+
+def test_naive_datetimes_are_refused(store: SqlStorage) -> None:
+    with pytest.raises(Exception, match="naive datetime"):
+        store.insert_call(_call(start=datetime(2026, 1, 1, 12, 0)))
+    assert store.get_call("c1") is None
+
+
+def test_times_in_other_zones_are_stored_as_utc(store: SqlStorage) -> None:
+    warsaw = timezone(timedelta(hours=1))
+    store.insert_call(_call(start=datetime(2026, 3, 2, 10, 30, 0, 250_000, tzinfo=warsaw)))
+    call = store.get_call("c1")
+    assert call is not None and call.start_time == T0 and call.start_time.tzinfo is UTC
+
+
+def test_list_calls_newest_first_with_paging_and_since(store: SqlStorage) -> None:
+    for n in range(5):
+        store.insert_call(_call(f"c{n}", start=T0 + timedelta(minutes=n)))
+    assert [c.id for c in store.list_calls()] == ["c4", "c3", "c2", "c1", "c0"]
+    assert [c.id for c in store.list_calls(limit=2, offset=1)] == ["c3", "c2"]
+    assert [c.id for c in store.list_calls(since=T0 + timedelta(minutes=3))] == ["c4", "c3"]
+
+
+def test_active_calls_and_heartbeat_are_per_node(store: SqlStorage) -> None:
+    store.insert_call(_call("a", node="n1"))
+    store.insert_call(_call("b", node="n2"))
+    later = T0 + timedelta(seconds=30)
+    assert store.heartbeat("n1", later) == 1
+    assert [c.id for c in store.active_calls("n1")] == ["a"]
+    assert {c.id for c in store.active_calls()} == {"a", "b"}
+    a, b = store.get_call("a"), store.get_call("b")
+    assert a is not None and a.heartbeat == later
+    assert b is not None and b.heartbeat == T0
+
+
+def test_binding_round_trip(store: SqlStorage) -> None:
+    # F-SIP-5
+    store.save_binding(_binding())
+    assert store.bindings("201", T0) == [_binding()]
+    bare = _binding("sip:202@192.0.2.11", aor="202", received=None, path=(), q=None,
+                    user_agent=None, instance_id=None, reg_id=None)
+    store.save_binding(bare)
+    assert store.bindings("202", T0) == [bare]
+
+
+def test_re_register_refreshes_the_binding_instead_of_duplicating(store: SqlStorage) -> None:
+    # F-SIP-5
+    store.save_binding(_binding())
+    refreshed = _binding(expires_at=T0 + timedelta(seconds=7200), cseq=2,
+                         received=Address("udp", "203.0.113.7", 40999))
+    store.save_binding(refreshed)
+    assert store.bindings("201", T0) == [refreshed]
+    with store.engine.connect() as conn:
+        assert conn.execute(text("SELECT count(*) FROM registrations")).scalar() == 1
+
+
+def test_several_contacts_per_aor_expire_separately(store: SqlStorage) -> None:
+    # F-SIP-5
+    desk = _binding("sip:201@192.0.2.10", expires_at=T0 + timedelta(seconds=60))
+    soft = _binding("sip:201@192.0.2.20", expires_at=T0 + timedelta(seconds=600))
+    other = _binding("sip:301@192.0.2.30", aor="301", expires_at=T0 + timedelta(seconds=600))
+    for binding in (desk, soft, other):
+        store.save_binding(binding)
+    assert store.bindings("201", T0) == [desk, soft]
+    at_expiry = T0 + timedelta(seconds=60)
+    assert store.bindings("201", at_expiry) == [soft]
+    assert store.all_bindings(at_expiry) == [soft, other]
+    assert store.purge_expired(at_expiry) == 1
+    assert store.all_bindings(T0) == [soft, other]
+
+
+def test_remove_binding_and_remove_all(store: SqlStorage) -> None:
+    store.save_binding(_binding("sip:201@a"))
+    store.save_binding(_binding("sip:201@b"))
+    store.save_binding(_binding("sip:301@c", aor="301"))
+    assert store.remove_binding("201", "sip:201@a")
+    assert not store.remove_binding("201", "sip:201@a")
+    assert [b.contact for b in store.bindings("201", T0)] == ["sip:201@b"]
+    assert store.remove_all("201") == 1
+    assert store.bindings("201", T0) == []
+    assert len(store.all_bindings(T0)) == 1
+
+
+def test_data_survives_reopening(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path}/switch.db"
+    first = open_storage(url)
+    first.insert_call(_call())
+    first.save_binding(_binding())
+    first.close()
+    second = open_storage(url)
+    assert second.get_call("c1") == _call(heartbeat=T0)
+    assert second.all_bindings(T0) == [_binding()]
+    second.close()
+
+
+@pytest.mark.parametrize("url", ["sqlite://", "sqlite:///:memory:"])
+def test_memory_database_is_shared_by_threads(url: str) -> None:
+    storage = open_storage(url)
+    worker = threading.Thread(target=storage.insert_call, args=(_call(),))
+    worker.start()
+    worker.join()
+    assert storage.get_call("c1") == _call(heartbeat=T0)
+    storage.close()
+
+
+def test_concurrent_writers_in_one_process_do_not_collide(store: SqlStorage) -> None:
+    def write(n: int) -> None:
+        for i in range(20):
+            store.insert_call(_call(f"t{n}-{i}"))
+            store.save_binding(_binding(f"sip:201@host{i}", cseq=n))
+
+    threads = [threading.Thread(target=write, args=(n,)) for n in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert len(store.list_calls(limit=1000)) == 80
+    assert len(store.bindings("201", T0)) == 20
+
+
+def test_worker_runs_in_order_on_one_thread(store: SqlStorage) -> None:
+    worker = StorageWorker()
+    threads: list[str] = []
+
+    def note(call_id: str) -> None:
+        threads.append(threading.current_thread().name)
+        store.insert_call(_call(call_id))
+
+    async def main() -> CallRecord | None:
+        for n in range(10):
+            worker.submit(note, f"c{n}")
+        end = CallEnd(T0 + timedelta(seconds=1), Disposition.CANCELLED, HangupSide.CALLER, 487)
+        worker.submit(store.end_call, "c9", end)
+        return await worker.run(store.get_call, "c9")
+
+    call = asyncio.run(main())
+    worker.shutdown()
+    assert call is not None and call.state is CallState.ENDED
+    assert len(set(threads)) == 1 and threads[0] != threading.current_thread().name
+
+
+def test_worker_logs_a_failed_write(store: SqlStorage, caplog: pytest.LogCaptureFixture) -> None:
+    worker = StorageWorker()
+    orphan = LegRecord("nope", 0, LegRole.CALLER, Direction.INBOUND, "x", "y", T0)
+    future = worker.submit(store.insert_leg, orphan)
+    worker.shutdown()
+    assert isinstance(future.exception(), IntegrityError)
+    assert "storage write failed" in caplog.text

@@ -15,22 +15,23 @@ import sys
 import time
 from collections.abc import Callable
 from pathlib import Path
+from types import ModuleType
 
 import pytest
 from peers import REGISTRAR_DIGEST, UAS_SHORT, Phone, PhoneError, Sipp, SippProcess
-from peers.audio import (
-    dominant_frequency,
-    peak_frequencies,
-    read_wav,
-    rms,
-    voiced,
-    write_tone,
-)
 
 pytestmark = [pytest.mark.integration, pytest.mark.timeout(20)]
 
 PhoneFactory = Callable[..., Phone]
 SippFactory = Callable[..., SippProcess]
+
+
+@pytest.fixture
+def audio() -> ModuleType:
+    """``peers.audio`` (tone files, FFT), which needs numpy."""
+    pytest.importorskip("numpy", reason="numpy is needed for the audio checks")
+    from peers import audio as module
+    return module
 
 
 def _connected(phones: PhoneFactory) -> tuple[Phone, Phone, int, int]:
@@ -138,8 +139,8 @@ def test_dtmf_digits_arrive(phones: PhoneFactory, method: str) -> None:
 
 
 def test_tone_played_by_one_phone_is_recorded_by_the_other(
-        phones: PhoneFactory, tmp_path: Path) -> None:
-    tone = write_tone(tmp_path / "tone.wav", freq=1000.0, seconds=3.0)
+        phones: PhoneFactory, tmp_path: Path, audio: ModuleType) -> None:
+    tone = audio.write_tone(tmp_path / "tone.wav", freq=1000.0, seconds=3.0)
     alice, bob = phones(user="alice"), phones(user="bob")
     assert alice.codecs(["PCMU/8000"], only=True) == ["PCMU/8000/1"]
     bob.set_auto_answer(200)
@@ -148,21 +149,22 @@ def test_tone_played_by_one_phone_is_recorded_by_the_other(
     bob.record(answered, tmp_path / "heard.wav")
     alice.play_file(call, tone)
     time.sleep(1.2)
-    samples, rate = read_wav(bob.stop_record(answered))
-    heard = voiced(samples, rate)
+    samples, rate = audio.read_wav(bob.stop_record(answered))
+    heard = audio.voiced(samples, rate)
     assert heard.size > rate // 2, f"only {heard.size} samples above the noise floor"
-    assert rms(heard) > 0.1
-    assert abs(dominant_frequency(heard, rate) - 1000.0) < 20.0
+    assert audio.rms(heard) > 0.1
+    assert abs(audio.dominant_frequency(heard, rate) - 1000.0) < 20.0
 
 
-def test_inband_dtmf_is_heard_as_its_two_tones(phones: PhoneFactory, tmp_path: Path) -> None:
+def test_inband_dtmf_is_heard_as_its_two_tones(phones: PhoneFactory, tmp_path: Path,
+                                               audio: ModuleType) -> None:
     alice, bob, call, answered = _connected(phones)
     bob.record(answered, tmp_path / "digit.wav")
     alice.wait_media(call)
     alice.dial_dtmf(call, "1", method="inband", duration_ms=400)
     time.sleep(0.7)
-    samples, rate = read_wav(bob.stop_record(answered))
-    low, high = peak_frequencies(voiced(samples, rate), rate, count=2)
+    samples, rate = audio.read_wav(bob.stop_record(answered))
+    low, high = audio.peak_frequencies(audio.voiced(samples, rate), rate, count=2)
     assert abs(low - 697) < 15 and abs(high - 1209) < 15, (low, high)
     assert bob.received_dtmf(answered) == ""  # tones are audio, not RFC 4733 events
 

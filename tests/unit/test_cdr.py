@@ -1,0 +1,227 @@
+"""Call detail records (F-OPS-3): recorded from facts, never lost to a crash or a stop."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import textwrap
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+
+from softswitch.cdr import (
+    CallAnswered,
+    CallEnded,
+    CallStarted,
+    CdrFact,
+    CdrRecorder,
+    LegAnswered,
+    LegEnded,
+    LegStarted,
+)
+from softswitch.storage import (
+    PROCESS_STOPPED,
+    CallState,
+    Direction,
+    Disposition,
+    HangupSide,
+    LegRole,
+    Storage,
+    open_storage,
+)
+
+ROOT = Path(__file__).resolve().parents[2]
+T0 = datetime(2026, 3, 2, 9, 30, tzinfo=UTC)
+
+
+def _s(seconds: float) -> datetime:
+    return T0 + timedelta(seconds=seconds)
+
+
+def _started(call_id: str = "c1", at: datetime = T0) -> CallStarted:
+    return CallStarted(call_id, f"sip-{call_id}", "+48601000111", "100", Direction.INBOUND, at,
+                       caller_name="Jan", trunk="operator-a")
+
+
+@pytest.fixture
+def url(tmp_path: Path) -> str:
+    return f"sqlite:///{tmp_path}/cdr/switch.db"
+
+
+@pytest.fixture
+def store(url: str) -> Iterator[Storage]:
+    storage = open_storage(url)
+    yield storage
+    storage.close()
+
+
+def test_answered_call_with_legs(store: Storage) -> None:
+    # F-OPS-3
+    cdr = CdrRecorder(store, node="n1")
+    facts: list[CdrFact] = [
+        _started(),
+        LegStarted("c1", 0, LegRole.CALLER, Direction.INBOUND, "udp:198.51.100.4:5060",
+                   "sip-c1", T0),
+        LegStarted("c1", 1, LegRole.CALLEE, Direction.INTERNAL, "sip:100@192.0.2.10",
+                   "b2b-1", _s(0.2)),
+        LegAnswered("c1", 1, _s(7)),
+        LegAnswered("c1", 0, _s(7)),
+        CallAnswered("c1", _s(7)),
+        LegEnded("c1", 0, _s(67), 200, "BYE", HangupSide.CALLER),
+        LegEnded("c1", 1, _s(67), 200, None, HangupSide.CALLER),
+        CallEnded("c1", _s(67), Disposition.ANSWERED, HangupSide.CALLER, 200, "OK"),
+    ]
+    assert all(cdr.record(fact) for fact in facts)
+    call = store.get_call("c1")
+    assert call is not None
+    assert (call.caller, call.caller_name, call.callee, call.trunk, call.node) == (
+        "+48601000111", "Jan", "100", "operator-a", "n1")
+    assert (call.state, call.disposition, call.hangup_side) == (
+        CallState.ENDED, Disposition.ANSWERED, HangupSide.CALLER)
+    assert (call.answer_time, call.end_time, call.duration, call.billable_seconds) == (
+        _s(7), _s(67), 67.0, 60.0)
+    legs = store.legs("c1")
+    assert [(leg.role, leg.answer_time, leg.end_time, leg.final_status) for leg in legs] == [
+        (LegRole.CALLER, _s(7), _s(67), 200), (LegRole.CALLEE, _s(7), _s(67), 200)]
+
+
+def test_max_duration_end_keeps_its_reason(store: Storage) -> None:
+    cdr = CdrRecorder(store)
+    cdr.record(_started())
+    cdr.record(CallAnswered("c1", _s(1)))
+    cdr.record(CallEnded("c1", _s(3601), Disposition.MAX_DURATION, HangupSide.SYSTEM,
+                         end_reason="max call duration reached"))
+    call = store.get_call("c1")
+    assert call is not None
+    assert (call.disposition, call.end_reason, call.billable_seconds) == (
+        Disposition.MAX_DURATION, "max call duration reached", 3600.0)
+
+
+def test_stale_facts_change_nothing(store: Storage) -> None:
+    cdr = CdrRecorder(store)
+    cdr.record(_started())
+    assert cdr.record(CallEnded("c1", _s(9), Disposition.NO_ANSWER, HangupSide.SYSTEM, 408))
+    assert not cdr.record(CallAnswered("c1", _s(10)))
+    assert not cdr.record(CallEnded("c1", _s(11), Disposition.ANSWERED, HangupSide.CALLER))
+    call = store.get_call("c1")
+    assert call is not None
+    assert (call.disposition, call.end_time, call.billable_seconds) == (
+        Disposition.NO_ANSWER, _s(9), 0.0)
+
+
+def test_recovery_after_a_crash_ends_the_call_at_its_last_heartbeat(url: str) -> None:
+    # F-OPS-3: the engine goes away without flush, as in a crash.
+    crashed = open_storage(url)
+    cdr = CdrRecorder(crashed, node="n1")
+    cdr.record(_started())
+    cdr.record(CallAnswered("c1", _s(5)))
+    assert cdr.heartbeat(_s(35)) == 1
+    crashed.close()
+
+    reopened = open_storage(url)
+    recovered = CdrRecorder(reopened, node="n1").recover_interrupted(_s(600))
+    assert recovered == ["c1"]
+    call = reopened.get_call("c1")
+    assert call is not None
+    assert (call.state, call.disposition, call.end_reason, call.hangup_side) == (
+        CallState.ENDED, Disposition.INTERRUPTED, PROCESS_STOPPED, HangupSide.SYSTEM)
+    assert (call.end_time, call.duration, call.billable_seconds) == (_s(35), 35.0, 30.0)
+    assert CdrRecorder(reopened, node="n1").recover_interrupted(_s(601)) == []
+    reopened.close()
+
+
+def test_recovery_of_an_unanswered_call_bills_nothing(store: Storage) -> None:
+    CdrRecorder(store).record(_started())
+    assert CdrRecorder(store).recover_interrupted(_s(100)) == ["c1"]
+    call = store.get_call("c1")
+    assert call is not None
+    assert (call.end_time, call.duration, call.billable_seconds) == (T0, 0.0, 0.0)
+
+
+def test_recovery_uses_the_answer_when_it_came_after_the_last_heartbeat(store: Storage) -> None:
+    cdr = CdrRecorder(store)
+    cdr.record(_started())
+    cdr.heartbeat(_s(30))
+    cdr.record(CallAnswered("c1", _s(40)))
+    cdr.recover_interrupted(_s(100))
+    call = store.get_call("c1")
+    assert call is not None
+    assert (call.end_time, call.billable_seconds) == (_s(40), 0.0)
+
+
+def test_recovery_leaves_other_nodes_calls_alone(store: Storage) -> None:
+    CdrRecorder(store, node="n1").record(_started("mine"))
+    CdrRecorder(store, node="n2").record(_started("theirs"))
+    assert CdrRecorder(store, node="n1").recover_interrupted(_s(60)) == ["mine"]
+    theirs = store.get_call("theirs")
+    assert theirs is not None and theirs.state is CallState.ACTIVE
+
+
+def test_flush_on_shutdown_ends_every_active_call(store: Storage) -> None:
+    # F-OPS-3
+    cdr = CdrRecorder(store, node="n1")
+    cdr.record(_started("up"))
+    cdr.record(CallAnswered("up", _s(2)))
+    cdr.record(_started("ringing", _s(10)))
+    cdr.record(LegStarted("ringing", 0, LegRole.CALLER, Direction.INBOUND, "x", "sip-r", _s(10)))
+    cdr.record(_started("done"))
+    cdr.record(CallEnded("done", _s(1), Disposition.CANCELLED, HangupSide.CALLER, 487))
+    assert sorted(cdr.flush(_s(20))) == ["ringing", "up"]
+    up, ringing = store.get_call("up"), store.get_call("ringing")
+    assert up is not None and ringing is not None
+    assert (up.disposition, up.end_reason, up.end_time, up.billable_seconds) == (
+        Disposition.INTERRUPTED, PROCESS_STOPPED, _s(20), 18.0)
+    assert (ringing.disposition, ringing.duration, ringing.billable_seconds) == (
+        Disposition.INTERRUPTED, 10.0, 0.0)
+    assert [(leg.end_time, leg.hangup_side) for leg in store.legs("ringing")] == [
+        (_s(20), HangupSide.SYSTEM)]
+    assert store.active_calls() == []
+    assert cdr.flush(_s(21)) == []
+
+
+_CHILD = textwrap.dedent(
+    """
+    import sys, time
+    from datetime import UTC, datetime, timedelta
+    from softswitch.cdr import CallAnswered, CallStarted, CdrRecorder
+    from softswitch.storage import Direction, open_storage
+
+    t0 = datetime(2026, 3, 2, 9, 30, tzinfo=UTC)
+    storage = open_storage(sys.argv[1])
+    cdr = CdrRecorder(storage, node="n1")
+    cdr.record(CallStarted("k1", "sip-k1", "201", "202", Direction.INTERNAL, t0))
+    cdr.record(CallAnswered("k1", t0 + timedelta(seconds=3)))
+    cdr.heartbeat(t0 + timedelta(seconds=33))
+    print("ready", flush=True)
+    time.sleep(60)
+    """
+)
+
+
+@pytest.mark.skipif(not hasattr(signal, "SIGKILL"), reason="needs SIGKILL")
+def test_a_killed_process_loses_no_call(url: str) -> None:
+    # F-OPS-3: what a SIGKILLed process committed (WAL, synchronous=NORMAL) is there.
+    path = os.pathsep.join([str(ROOT), os.environ.get("PYTHONPATH", "")])
+    env = {**os.environ, "PYTHONPATH": path}
+    child = subprocess.Popen([sys.executable, "-c", _CHILD, url], cwd=ROOT, env=env,
+                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        assert child.stdout is not None
+        line = child.stdout.readline()
+        assert line == "ready\n", child.stderr.read() if child.stderr else line
+    finally:
+        child.send_signal(signal.SIGKILL)
+        child.wait(timeout=10)
+    assert child.returncode == -signal.SIGKILL
+
+    storage = open_storage(url)
+    assert CdrRecorder(storage, node="n1").recover_interrupted(_s(3600)) == ["k1"]
+    call = storage.get_call("k1")
+    assert call is not None
+    assert (call.disposition, call.end_reason, call.end_time, call.billable_seconds) == (
+        Disposition.INTERRUPTED, PROCESS_STOPPED, _s(33), 30.0)
+    storage.close()

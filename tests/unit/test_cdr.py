@@ -30,9 +30,11 @@ from softswitch.storage import (
     Disposition,
     HangupSide,
     LegRole,
+    SqlStorage,
     Storage,
     open_storage,
 )
+from softswitch.storage.tables import metadata
 
 ROOT = Path(__file__).resolve().parents[2]
 T0 = datetime(2026, 3, 2, 9, 30, tzinfo=UTC)
@@ -47,9 +49,27 @@ def _started(call_id: str = "c1", at: datetime = T0) -> CallStarted:
                        caller_name="Jan", trunk="operator-a")
 
 
-@pytest.fixture
-def url(tmp_path: Path) -> str:
-    return f"sqlite:///{tmp_path}/cdr/switch.db"
+# As in test_storage: PostgreSQL too when this names an empty scratch database.
+POSTGRES_URL = os.environ.get("SOFTSWITCH_TEST_POSTGRES_URL", "")
+
+
+def backend_url(backend: str, tmp_path: Path) -> str:
+    if backend == "sqlite":
+        return f"sqlite:///{tmp_path}/cdr/switch.db"
+    if not POSTGRES_URL:
+        pytest.skip("SOFTSWITCH_TEST_POSTGRES_URL is not set")
+    storage = open_storage(POSTGRES_URL)
+    assert isinstance(storage, SqlStorage)
+    with storage.engine.begin() as conn:
+        for table in reversed(metadata.sorted_tables):
+            conn.execute(table.delete())
+    storage.close()
+    return POSTGRES_URL
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    return backend_url(request.param, tmp_path)
 
 
 @pytest.fixture

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import os
 import threading
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta, timezone
@@ -28,13 +29,33 @@ from softswitch.storage import (
     StorageWorker,
     open_storage,
 )
+from softswitch.storage.tables import metadata
 
 T0 = datetime(2026, 3, 2, 9, 30, 0, 250_000, tzinfo=UTC)
 
 
-@pytest.fixture
-def store(tmp_path: Path) -> Iterator[SqlStorage]:
-    storage = open_storage(f"sqlite:///{tmp_path}/data/switch.db")
+# The same tests run on PostgreSQL when this names an empty scratch database,
+# e.g. postgresql+psycopg://postgres@127.0.0.1/softswitch_test (its rows are deleted).
+POSTGRES_URL = os.environ.get("SOFTSWITCH_TEST_POSTGRES_URL", "")
+
+
+def backend_url(backend: str, tmp_path: Path) -> str:
+    if backend == "sqlite":
+        return f"sqlite:///{tmp_path}/data/switch.db"
+    if not POSTGRES_URL:
+        pytest.skip("SOFTSWITCH_TEST_POSTGRES_URL is not set")
+    storage = open_storage(POSTGRES_URL)
+    assert isinstance(storage, SqlStorage)
+    with storage.engine.begin() as conn:
+        for table in reversed(metadata.sorted_tables):
+            conn.execute(table.delete())
+    storage.close()
+    return POSTGRES_URL
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[SqlStorage]:
+    storage = open_storage(backend_url(request.param, tmp_path))
     assert isinstance(storage, SqlStorage)
     yield storage
     storage.close()
@@ -62,13 +83,15 @@ def _binding(contact: str = "sip:201@192.0.2.10:5062", **kw: object) -> Binding:
     return Binding(**fields)  # type: ignore[arg-type]
 
 
-def test_sqlite_file_gets_wal_normal_sync_and_foreign_keys(store: SqlStorage,
-                                                          tmp_path: Path) -> None:
+def test_sqlite_file_gets_wal_normal_sync_and_foreign_keys(tmp_path: Path) -> None:
+    store = open_storage(f"sqlite:///{tmp_path}/data/switch.db")
+    assert isinstance(store, SqlStorage)
     assert (tmp_path / "data" / "switch.db").exists()
     with store.engine.connect() as conn:
         assert conn.execute(text("PRAGMA journal_mode")).scalar() == "wal"
         assert conn.execute(text("PRAGMA synchronous")).scalar() == 1  # NORMAL
         assert conn.execute(text("PRAGMA foreign_keys")).scalar() == 1
+    store.close()
 
 
 def test_call_round_trip_through_answer_and_end(store: SqlStorage) -> None:

@@ -22,12 +22,32 @@ from sipstack.dialog.events import (
     Updated,
 )
 from sipstack.dialog.invite_session import InviteSession
+from sipstack.dialog.session_timer import Negotiated, SessionExpires, TimerConfig
 from sipstack.dialog.states import Role, SessionState
 from sipstack.dialog.table import DialogTable
 
 __all__ = [
-    "Answered", "By", "Confirmed", "Dialog", "DialogId", "DialogState", "DialogTable",
-    "InDialogRequest", "InviteSession", "Output", "Progress", "Reinvited", "RequestAnswered",
-    "Role", "SendRequest", "SendResponse", "SessionState", "Terminated", "Updated",
+    "Answered",
+    "By",
+    "Confirmed",
+    "Dialog",
+    "DialogId",
+    "DialogState",
+    "DialogTable",
+    "InDialogRequest",
+    "InviteSession",
+    "Negotiated",
+    "Output",
+    "Progress",
+    "Reinvited",
+    "RequestAnswered",
+    "Role",
+    "SendRequest",
+    "SendResponse",
+    "SessionExpires",
+    "SessionState",
+    "Terminated",
+    "TimerConfig",
+    "Updated",
     "ViaConfig",
 ]

@@ -29,6 +29,7 @@ from sipstack.dialog.events import (
     Terminated,
     Updated,
 )
+from sipstack.dialog.session_timer import too_small
 from sipstack.dialog.states import Role, SessionState
 from sipstack.errors import RemoteProtocolError
 from sipstack.message import Request, make_response
@@ -93,11 +94,10 @@ def _on_invite(session: InviteSession, request: Request) -> list[Output]:
 
 
 def _on_update(session: InviteSession, request: Request) -> list[Output]:
-    if request.body:
-        refusal = _glare(session, request)
-        if refusal:
-            return refusal
-        session.offer.request(request, By.REMOTE)
+    refusal = _glare(session, request) if request.body else _too_small(session, request)
+    if refusal:
+        return refusal
+    session.offer.request(request, By.REMOTE)
     session._in["UPDATE"] = request
     return [Updated(request)]
 
@@ -107,7 +107,11 @@ def _on_other(session: InviteSession, request: Request) -> list[Output]:
 
 
 def _glare(session: InviteSession, request: Request) -> list[Output]:
-    """§14.2 and RFC 3311 §5.2: refuse an offer that crosses another one."""
+    """§14.2 and RFC 3311 §5.2: refuse an offer that crosses another one
+    (and RFC 4028 §9: a session interval below our minimum gets 422)."""
+    small = _too_small(session, request)
+    if small:
+        return small
     is_invite = request.method == "INVITE"
     if session.offer.pending is By.LOCAL or (is_invite and "INVITE" in session._out):
         return [SendResponse(session._response(request, 491))]
@@ -116,6 +120,13 @@ def _glare(session: InviteSession, request: Request) -> list[Output]:
         retry_after = (("Retry-After", str(seconds)),)
         return [SendResponse(session._response(request, 500, retry_after))]
     return []
+
+
+def _too_small(session: InviteSession, request: Request) -> list[Output]:
+    if session.timer_config is None:
+        return []
+    small = too_small(request, session.timer_config, session.local_tag)
+    return [] if small is None else [SendResponse(small)]
 
 
 def _on_cancel(session: InviteSession, cancel: Request) -> list[Output]:

@@ -34,26 +34,30 @@ from sipstack.dialog.dialog import Dialog, ViaConfig
 from sipstack.dialog.events import (
     By,
     Output,
-    RequestAnswered,
     SendRequest,
     SendResponse,
     Terminated,
 )
 from sipstack.dialog.incoming import receive_request, reject_pending
 from sipstack.dialog.offer import OfferAnswer
+from sipstack.dialog.responses import final_to_sent, retry_refused
 from sipstack.dialog.rules import (
     Fraction,
     Headers,
     Retransmit2xx,
     Sent,
-    build_cancel,
     fraction_from_ids,
-    glare_delay,
-    initial_next_hop,
+)
+from sipstack.dialog.session_timer import (
+    Negotiated,
+    TimerConfig,
+    negotiate_as_uas,
+    refresh_headers,
+    session_timer_fired,
 )
 from sipstack.dialog.states import Role, SessionState
 from sipstack.dialog.table import DialogTable
-from sipstack.dialog.uac import initial_response
+from sipstack.dialog.uac import cancel, initial_response
 from sipstack.dialog.uas import answered_initial
 from sipstack.errors import LocalProtocolError
 from sipstack.events import IdFactory
@@ -75,7 +79,8 @@ class InviteSession:
 
     def __init__(self, role: Role, invite: Request, *, ids: IdFactory, via: ViaConfig,
                  contact: str, local_tag: str, table: DialogTable[InviteSession] | None,
-                 fraction: Fraction | None, t1: float) -> None:
+                 fraction: Fraction | None, t1: float,
+                 session_timer: TimerConfig | None = None) -> None:
         self.role = role
         self.invite = invite
         self.ids = ids
@@ -99,6 +104,14 @@ class InviteSession:
         self._retransmit: Retransmit2xx | None = None
         self._retry: tuple[float, Sent] | None = None
         self._cancel = "none"  # none -> pending (no 1xx yet) -> sent
+        # RFC 4028: our settings, the running timer and its deadline; the last
+        # SDP we sent (a refresh re-INVITE repeats it); a peer message whose
+        # Allow header says whether UPDATE may refresh.
+        self.timer_config = session_timer
+        self.timer: Negotiated | None = None
+        self._timer_at: float | None = None
+        self.local_body = invite.body if role is Role.UAC else b""
+        self.peer_message: Request | Response | None = invite if role is Role.UAS else None
         self._rseq: dict[str, int] = {}  # remote tag -> last RSeq PRACKed (RFC 3262)
         side = By.LOCAL if role is Role.UAC else By.REMOTE
         (self._out if role is Role.UAC else self._in)["INVITE"] = invite
@@ -107,23 +120,26 @@ class InviteSession:
     @classmethod
     def uac(cls, invite: Request, *, ids: IdFactory, via: ViaConfig, contact: str,
             table: DialogTable[InviteSession] | None = None,
-            fraction: Fraction | None = None, t1: float = T1) -> InviteSession:
+            fraction: Fraction | None = None, t1: float = T1,
+            session_timer: TimerConfig | None = None) -> InviteSession:
         """The session of an INVITE we send (it must carry a From tag)."""
         tag = invite.from_.tag
         if invite.method != "INVITE" or tag is None:
             raise LocalProtocolError("a UAC session needs an INVITE with a From tag")
         return cls(Role.UAC, invite, ids=ids, via=via, contact=contact, local_tag=tag,
-                   table=table, fraction=fraction, t1=t1)
+                   table=table, fraction=fraction, t1=t1, session_timer=session_timer)
 
     @classmethod
     def uas(cls, invite: Request, *, ids: IdFactory, via: ViaConfig, contact: str,
             table: DialogTable[InviteSession] | None = None,
-            fraction: Fraction | None = None, t1: float = T1) -> InviteSession:
+            fraction: Fraction | None = None, t1: float = T1,
+            session_timer: TimerConfig | None = None) -> InviteSession:
         """The session of an INVITE we received (out of dialog: no To tag)."""
         if invite.method != "INVITE" or invite.to.tag is not None:
             raise LocalProtocolError("a UAS session needs an initial INVITE")
         return cls(Role.UAS, invite, ids=ids, via=via, contact=contact,
-                   local_tag=ids.tag(), table=table, fraction=fraction, t1=t1)
+                   local_tag=ids.tag(), table=table, fraction=fraction, t1=t1,
+                   session_timer=session_timer)
 
     @property
     def owns_call_id(self) -> bool:
@@ -139,6 +155,8 @@ class InviteSession:
             times += [self._retransmit.next_at, self._retransmit.give_up_at]
         if self._retry is not None:
             times.append(self._retry[0])
+        if self._timer_at is not None:
+            times.append(self._timer_at)
         return min(times) if times else None
 
     def handle_timer(self, now: float) -> list[Output]:
@@ -153,20 +171,19 @@ class InviteSession:
             self._retransmit = pending.after_send(now)
             out.append(SendResponse(pending.response, retransmission=True))
         if self._retry is not None and now >= self._retry[0]:
-            out += self._retry_refused(now, self._retry[1])
+            out += retry_refused(self, now, self._retry[1])
+        if self._timer_at is not None and now >= self._timer_at:
+            self._timer_at = None
+            out += session_timer_fired(self, now)
         return out
 
-    def _retry_refused(self, now: float, sent: Sent) -> list[Output]:
-        """§14.1: send again what got 491, unless another exchange has opened
-        meanwhile (then wait one more interval)."""
-        self._retry = None
-        if self.state is SessionState.TERMINATED:
-            return []
-        busy = self.offer.pending is not None or "INVITE" in self._out or "INVITE" in self._in
-        if busy:
-            self._retry = (now + glare_delay(self.owns_call_id, self._fraction()), sent)
-            return []
-        return self._send(sent.request.method, sent.headers, sent.body)
+    def busy(self) -> bool:
+        """Whether an offer or an INVITE transaction is still open."""
+        return self.offer.pending is not None or "INVITE" in self._out or "INVITE" in self._in
+
+    def _set_timer(self, timer: Negotiated | None, now: float) -> None:
+        self.timer = timer
+        self._timer_at = None if timer is None else timer.deadline(now)
 
     # -- answering -------------------------------------------------------------------
 
@@ -181,8 +198,19 @@ class InviteSession:
             raise LocalProtocolError(f"cannot answer {method} in {self.state.value}")
         if method in _OFFER_METHODS and self._in.get(method) is not request:
             raise LocalProtocolError(f"that {method} has no response pending")
-        response = self._response(request, status, tuple(headers), body, reason)
+        extra = tuple(headers)
+        timer = None
+        if 200 <= status < 300 and method in _OFFER_METHODS and self.timer_config:
+            negotiated = negotiate_as_uas(request, self.timer_config)
+            if negotiated is not None:
+                timer, timer_headers = negotiated
+                extra += timer_headers
+        response = self._response(request, status, extra, body, reason)
         self.offer.response(request, response, By.REMOTE)
+        if body and method in _OFFER_METHODS:
+            self.local_body = body
+        if response.is_success and method in _OFFER_METHODS and self.timer_config:
+            self._set_timer(timer, now)
         out: list[Output] = [SendResponse(response)]
         if request is self.invite:
             return out + answered_initial(self, response, now)
@@ -256,19 +284,7 @@ class InviteSession:
     def cancel(self) -> list[Output]:
         """UAC: CANCEL the INVITE (§9.1). Held back until a provisional
         response has arrived; a 2xx that crosses it gets ACK and BYE."""
-        if self.role is not Role.UAC or self.state not in (SessionState.CALLING,
-                                                           SessionState.EARLY):
-            raise LocalProtocolError(f"CANCEL in {self.state.value}")
-        if self._cancel != "none":
-            return []
-        if not self.provisional_seen:
-            self._cancel = "pending"
-            return []
-        return self._send_cancel()
-
-    def _send_cancel(self) -> list[Output]:
-        self._cancel = "sent"
-        return [SendRequest(build_cancel(self.invite), initial_next_hop(self.invite))]
+        return cancel(self)
 
     def ack(self, body: bytes = b"", headers: Iterable[tuple[str, str]] = ()
             ) -> list[Output]:
@@ -283,11 +299,15 @@ class InviteSession:
     def _send(self, method: str, headers: Headers, body: bytes) -> list[Output]:
         dialog = self.dialog
         assert dialog is not None
+        if method in _OFFER_METHODS and self.timer is not None and self.timer_config \
+                and not any(n.lower() in ("session-expires", "x") for n, _ in headers):
+            headers += refresh_headers(self.timer, self.timer_config)
         request = dialog.create_request(method, headers, body)
         self._sent[request.cseq.seq] = Sent(request, headers, body)
         if method in _OFFER_METHODS:
             self._out[method] = request
             self.offer.request(request, By.LOCAL)
+            self.local_body = body or self.local_body
         return [SendRequest(request, dialog.next_hop())]
 
     def _send_ack(self, dialog: Dialog, invite: Request, headers: Headers = (),
@@ -298,6 +318,7 @@ class InviteSession:
         credentials = tuple((name, value) for name in _CREDENTIALS
                             for value in invite.headers.get_lines(name))
         ack = dialog.create_request("ACK", credentials + headers, body, cseq=seq)
+        self.local_body = body or self.local_body
         order = SendRequest(ack, dialog.next_hop())
         self._acks[(dialog.remote_tag, seq)] = order
         if dialog is self.dialog:
@@ -327,43 +348,11 @@ class InviteSession:
             if ack is not None:
                 return [ack]
         if self.role is Role.UAC and method == "INVITE" and seq == self.invite.cseq.seq:
-            return initial_response(self, response)
+            return initial_response(self, response, now)
         sent = self._sent.get(seq)
         if sent is None or response.status < 200 or sent.request.method != method:
             return []
-        return self._final_to_sent(sent, response, now)
-
-    def _final_to_sent(self, sent: Sent, response: Response, now: float) -> list[Output]:
-        request = sent.request
-        del self._sent[request.cseq.seq]
-        if self._out.get(request.method) is request:
-            del self._out[request.method]
-        self.offer.response(request, response, By.LOCAL)
-        if self.state is SessionState.TERMINATED or request.method == "PRACK":
-            return []
-        status = response.status
-        if status == 491:
-            self._retry = (now + glare_delay(self.owns_call_id, self._fraction()), sent)
-            return []
-        if status == 481:
-            self._finish()
-            return [Terminated("481 in dialog", By.REMOTE, response)]
-        if status == 408:
-            return self._end_with_bye("408 in dialog")
-        assert self.dialog is not None
-        self.dialog.receive_response(request, response)
-        out: list[Output] = []
-        if request.method == "INVITE" and response.is_success:
-            out += self._ack_or_wait(self.dialog, request, response)
-        return [*out, RequestAnswered(request, response)]
-
-    def _ack_or_wait(self, dialog: Dialog, request: Request,
-                     response: Response) -> list[Output]:
-        """ACK a 2xx at once unless it holds an offer the application answers."""
-        if response.body and not request.body:
-            self._unacked = (dialog, request)
-            return []
-        return [self._send_ack(dialog, request)]
+        return final_to_sent(self, sent, response, now)
 
     # -- bookkeeping -------------------------------------------------------------------
 
@@ -391,6 +380,7 @@ class InviteSession:
         self.state = SessionState.TERMINATED
         self._retransmit = None
         self._retry = None
+        self._timer_at = None
         self._unacked = None
         self.early.clear()
 

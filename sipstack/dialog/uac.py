@@ -23,10 +23,13 @@ from typing import TYPE_CHECKING
 
 from sipstack.dialog.dialog import Dialog, DialogState
 from sipstack.dialog.events import Answered, By, Output, Progress, SendRequest, Terminated
-from sipstack.dialog.rules import Sent
-from sipstack.dialog.states import SessionState
-from sipstack.errors import RemoteProtocolError
-from sipstack.message import Response
+from sipstack.dialog.responses import ack_or_wait, after_2xx
+from sipstack.dialog.rules import Sent, build_cancel, initial_next_hop
+from sipstack.dialog.session_timer import retry_headers
+from sipstack.dialog.states import Role, SessionState
+from sipstack.errors import LocalProtocolError, RemoteProtocolError
+from sipstack.headers import Via
+from sipstack.message import Request, Response
 
 if TYPE_CHECKING:
     from sipstack.dialog.invite_session import InviteSession
@@ -34,7 +37,25 @@ if TYPE_CHECKING:
 _BEFORE_FINAL = (SessionState.CALLING, SessionState.EARLY)
 
 
-def initial_response(session: InviteSession, response: Response) -> list[Output]:
+def cancel(session: InviteSession) -> list[Output]:
+    """§9.1: CANCEL our INVITE, once a provisional response has arrived."""
+    if session.role is not Role.UAC or session.state not in _BEFORE_FINAL:
+        raise LocalProtocolError(f"CANCEL in {session.state.value}")
+    if session._cancel != "none":
+        return []
+    if not session.provisional_seen:
+        session._cancel = "pending"
+        return []
+    return _send_cancel(session)
+
+
+def _send_cancel(session: InviteSession) -> list[Output]:
+    session._cancel = "sent"
+    invite = session.invite
+    return [SendRequest(build_cancel(invite), initial_next_hop(invite))]
+
+
+def initial_response(session: InviteSession, response: Response, now: float) -> list[Output]:
     """Process a response to the session's initial INVITE (not a 2xx already ACKed)."""
     status = response.status
     if status == 100:
@@ -45,9 +66,11 @@ def initial_response(session: InviteSession, response: Response) -> list[Output]
             return []  # a late provisional response: nothing left to learn
         return _provisional(session, response)
     if status < 300:
-        return _success(session, response)
+        return _success(session, response, now)
     if session.state not in _BEFORE_FINAL:
         return []  # after a 2xx, another fork's failure changes nothing
+    if status == 422 and session.timer_config is not None and not session.early:
+        return _retry_422(session, response)
     return _failure(session, response)
 
 
@@ -80,7 +103,7 @@ def _provisional(session: InviteSession, response: Response) -> list[Output]:
     if rseq is not None and tag:
         out.append(_prack(session, rseq, response))
     if session._cancel == "pending":
-        out += session._send_cancel()
+        out += _send_cancel(session)
     return [*out, Progress(response)]
 
 
@@ -104,7 +127,7 @@ def _reliable_rseq(response: Response) -> int | None:
         return None
 
 
-def _success(session: InviteSession, response: Response) -> list[Output]:
+def _success(session: InviteSession, response: Response, now: float) -> list[Output]:
     tag = response.to.tag or ""
     current = session.dialog
     if current is not None and current.remote_tag == tag and session.state not in _BEFORE_FINAL:
@@ -126,10 +149,11 @@ def _success(session: InviteSession, response: Response) -> list[Output]:
     session.dialog = dialog
     session.state = SessionState.CONFIRMED
     session._out.pop("INVITE", None)
+    after_2xx(session, session.invite, response, now)
     if session._cancel != "none":
         ack = session._send_ack(dialog, session.invite)
         return [ack, *session._end_with_bye("answered after CANCEL")]
-    sent = session._ack_or_wait(dialog, session.invite, response)
+    sent = ack_or_wait(session, dialog, session.invite, response)
     first = sent[0] if sent else None
     acked = first.request if isinstance(first, SendRequest) else None
     return [*sent, Answered(response, acked)]
@@ -142,6 +166,20 @@ def _extra_fork(session: InviteSession, response: Response) -> list[Output]:
     bye = dialog.create_request("BYE")
     dialog.terminate()
     return [ack, SendRequest(bye, dialog.next_hop())]
+
+
+def _retry_422(session: InviteSession, response: Response) -> list[Output]:
+    """RFC 4028 §7.4: the INVITE again, asking for the interval of the 422's
+    Min-SE (a new transaction: next CSeq, new branch)."""
+    old = session.invite
+    top = Via.parse(old.headers.get_all("Via")[0]).with_params(branch=session.ids.branch())
+    fields = [(n, v) for n, v in old.headers if n not in ("Via", "CSeq")]
+    fields = list(retry_headers(tuple(fields), response))
+    invite = Request.build("INVITE", old.uri, [
+        ("Via", str(top)), ("CSeq", f"{old.cseq.seq + 1} INVITE"), *fields], old.body)
+    session.invite = invite
+    session._out["INVITE"] = invite
+    return [SendRequest(invite, initial_next_hop(invite))]
 
 
 def _failure(session: InviteSession, response: Response) -> list[Output]:

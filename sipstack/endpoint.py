@@ -81,6 +81,8 @@ class EndpointConfig:
     t1: float = T1
     t2: float = T2
     t4: float = T4
+    # Answer every request at the address it came from (NAT-friendly rport).
+    symmetric_responses: bool = True
 
 
 @dataclass(slots=True)
@@ -97,7 +99,8 @@ class Endpoint:
         self.ids = ids
         self.config = config
         self.resolve = resolver
-        self.transactions = TransactionLayer(ids, t1=config.t1, t2=config.t2, t4=config.t4)
+        self.transactions = TransactionLayer(ids, t1=config.t1, t2=config.t2, t4=config.t4,
+                                             symmetric=config.symmetric_responses)
         self.dialogs: DialogTable[InviteSession] = DialogTable()
         self._events: deque[EndpointEvent] = deque()
         self._out: list[Datagram] = []

@@ -65,12 +65,16 @@ class TransactionLayer:
     """Every client and server transaction of one endpoint.
 
     ``send_trying=False`` leaves the 100 (Trying) to an INVITE to the TU
-    (§17.2.1 allows that when the TU answers within 200 ms).
+    (§17.2.1 allows that when the TU answers within 200 ms). ``symmetric``
+    sends every UDP response back to the address the request came from, as
+    if each Via asked for rport (RFC 3581): what phones behind NAT need, and
+    what a server facing unknown peers should do.
     """
 
     def __init__(self, ids: IdFactory, *, t1: float = T1, t2: float = T2, t4: float = T4,
-                 send_trying: bool = True) -> None:
+                 send_trying: bool = True, symmetric: bool = False) -> None:
         self._ids = ids
+        self._symmetric = symmetric
         self._timer_values = TimerValues(t1, t2, t4)
         self._send_trying = send_trying
         self._clients: dict[str, ClientTransaction] = {}
@@ -138,7 +142,7 @@ class TransactionLayer:
             invite_key = server_key(request, "INVITE")
             cancels = invite_key if invite_key in self._servers else None
         request, via = stamp_via(request, source)
-        address = response_address(via, source)
+        address = source if self._symmetric else response_address(via, source)
         tx: ServerTransaction
         if request.method == "INVITE":
             tx = ServerInviteTransaction(key, request, address, self._timer_values)

@@ -47,12 +47,13 @@ class StackPeer:
 
     def __init__(self, users: dict[str, str] | None = None, *, port: int = 0,
                  realm: str = "stack.test", bye_after: float | None = None,
-                 ring_for: float = 0.0, algorithms: tuple[str, ...] = ("SHA-256", "MD5")
-                 ) -> None:
+                 ring_for: float = 0.0, algorithms: tuple[str, ...] = ("SHA-256", "MD5"),
+                 reject_calls: int | None = None) -> None:
         self.users = users or {}
         self.realm = realm
         self.bye_after = bye_after
         self.ring_for = ring_for
+        self.reject_calls = reject_calls
         self.record = Record()
         self.digest = DigestServer(realm, b"test-secret", algorithms=algorithms)
         self._port = port
@@ -89,14 +90,26 @@ class StackPeer:
         self._loop.close()
 
     async def _start(self) -> None:
-        port = self._port or free_port()
+        for _ in range(20):  # a port free for UDP may be a TCP client's: retry
+            port = self._port or free_port()
+            try:
+                await self._bind(port)
+                return
+            except OSError:
+                if self.runner is not None:
+                    await self.runner.close()
+                if self._port:
+                    raise
+        raise RuntimeError("no free port for the stack peer")
+
+    async def _bind(self, port: int) -> None:
         allow = ("INVITE", "ACK", "CANCEL", "BYE", "OPTIONS", "REGISTER")
         self.endpoint = Endpoint(RandomIds("127.0.0.1"), EndpointConfig(
             via=ViaConfig("127.0.0.1", port), contact=f"<sip:stack@127.0.0.1:{port}>",
             user_agent="sipstack-test-peer", allow=allow))
         self.runner = Runner(self.endpoint, self._on_event, self._loop)
-        self.address = await self.runner.listen_udp("127.0.0.1", port)
         await self.runner.listen_tcp("127.0.0.1", port)
+        self.address = await self.runner.listen_udp("127.0.0.1", port)
 
     def wait(self, predicate: Callable[[Record], bool], timeout: float = 10.0) -> bool:
         deadline = time.monotonic() + timeout
@@ -167,6 +180,9 @@ class StackPeer:
         session = event.session
         with self.record.lock:
             self.record.calls.append(event.request.call_id)
+        if self.reject_calls is not None:
+            self.endpoint.answer(session, self.reject_calls, self._now)
+            return
         self.endpoint.answer(session, 180, self._now)
         if self.ring_for:
             self._loop.call_later(self.ring_for, self._answer, session)

@@ -1,0 +1,1 @@
+"""The softswitch application: registrar, B2BUA, trunks, routing and features."""

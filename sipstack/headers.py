@@ -21,6 +21,7 @@ from sipstack.syntax import (
     parse_display,
     parse_generic_params,
     quote,
+    slot_setters,
     split_outside_quotes,
     unquote,
 )
@@ -85,8 +86,13 @@ class Via:
             transport, host, port_text, rest = m.groups()
             port = None if port_text is None else int(port_text)
             if port is None or port <= 65535:
-                return cls(transport.upper(), host.lower(), port,
-                           parse_generic_params(rest[1:]) if rest else ())
+                via = _new(Via)
+                _set_transport, _set_host, _set_port, _set_params = _SET_VIA
+                _set_transport(via, transport.upper())
+                _set_host(via, host.lower())
+                _set_port(via, port)
+                _set_params(via, parse_generic_params(rest[1:]) if rest else ())
+                return via
         m = _VIA_RE.match(text.strip())
         if m is None:
             raise RemoteProtocolError(f"invalid Via {text.strip()!r}")
@@ -146,7 +152,13 @@ class NameAddr:
             else:
                 display = parse_display(tokens)
             params = parse_generic_params(rest[1:]) if rest else ()
-            return cls(parse_uri(uri_text), display, params, True)
+            value = _new(NameAddr)
+            _set_uri, _set_display, _set_params, _set_angle = _SET_NAME_ADDR
+            _set_uri(value, parse_uri(uri_text))
+            _set_display(value, display)
+            _set_params(value, params)
+            _set_angle(value, True)
+            return value
         return cls._parse_general(text)
 
     @classmethod
@@ -215,13 +227,24 @@ class CSeq:
         digits = m[1].lstrip("0")
         if len(digits) > 10 or int(digits or "0") > 0xFFFFFFFF:
             raise RemoteProtocolError(f"CSeq number out of range: {m[1]}")
-        return cls(int(m[1]), m[2])
+        cseq = _new(CSeq)
+        _set_seq, _set_method = _SET_CSEQ
+        _set_seq(cseq, int(m[1]))
+        _set_method(cseq, m[2])
+        return cseq
 
     def __str__(self) -> str:
         return f"{self.seq} {self.method}"
 
     def __bytes__(self) -> bytes:
         return str(self).encode()
+
+
+# Parser fast paths build these values without the frozen ``__init__``.
+_new = object.__new__
+_SET_VIA = slot_setters(Via, "transport host port params")
+_SET_NAME_ADDR = slot_setters(NameAddr, "uri display_name params angle")
+_SET_CSEQ = slot_setters(CSeq, "seq method")
 
 
 class Headers:

@@ -18,10 +18,11 @@ import re
 from sipstack.constants import CANONICAL_NAME, MAX_MESSAGE_SIZE, METHODS
 from sipstack.errors import RemoteProtocolError, SipError
 from sipstack.headers import CSeq, Headers, NameAddr, Via, is_token
-from sipstack.message import Request, Response
+from sipstack.message import Request, Response, new_request, new_response
 from sipstack.uri import SipURI, parse_uri
 
-_CALL_ID_RE = re.compile(r"\S+\Z")
+# callid = word ["@" word] (§25.1); a comma would be a second value.
+_CALL_ID_RE = re.compile(r"[^\s,]+\Z")
 _HEADER_NAME_RE = re.compile(r"[A-Za-z0-9\-.!%*_+`'~]+\Z")
 _STATUS_RE = re.compile(r"SIP/2\.0 ([1-6][0-9][0-9]) (.*)\Z", re.S | re.I)
 # Header name as written -> (canonical name, index key); learns new spellings.
@@ -30,9 +31,8 @@ _NAMES: dict[str, tuple[str, str]] = {
     for lower, canonical in CANONICAL_NAME.items()
     for spelling in {lower, canonical, lower.upper()}
 }
-# Single-value headers (§8.1.1, RFC 4475 §3.3.8), and which may hold a comma.
-_SINGLE_KEYS = ("call-id", "cseq", "max-forwards", "to", "from")
-_COMMA_OK = frozenset(("to", "from"))
+# Stands in for an absent Max-Forwards (which is then neither repeated nor bad).
+_NONE = ["0"]
 CANONICAL_METHODS = METHODS
 
 
@@ -170,7 +170,7 @@ def _parse_request_line(line: str, headers: Headers, body: bytes) -> Request:
         # §19.1.1: headers are not allowed in a Request-URI (RFC 4475 §3.1.2.11,
         # strict choice: reject rather than drop them).
         raise RemoteProtocolError(f"headers in Request-URI {uri_text[:80]!r}")
-    return Request(method, uri, headers, body)
+    return new_request(method, uri, headers, body)
 
 
 def _parse_status_line(line: str, headers: Headers, body: bytes) -> Response:
@@ -179,34 +179,33 @@ def _parse_status_line(line: str, headers: Headers, body: bytes) -> Response:
         version = line.partition(" ")[0]
         _check_version(version)
         raise RemoteProtocolError(f"malformed status line {line[:80]!r}")
-    return Response(int(m[1]), m[2], headers, body)
+    return new_response(int(m[1]), m[2], headers, body)
 
 
 def _check(message: Request | Response, index: dict[str, list[str]]) -> None:
     """Eagerly parse what transaction matching needs, and reject what §8.1.1
-    says every message must carry exactly once."""
-    for key in _SINGLE_KEYS:
-        lines = index.get(key)
-        if lines is not None and (
-            len(lines) > 1 or ("," in lines[0] and key not in _COMMA_OK)
-        ):
-            raise RemoteProtocolError(f"more than one {key} value")
+    says every message must carry exactly once (RFC 4475 §3.3.1, §3.3.8)."""
+    try:
+        vias, call_ids, froms, tos, cseqs = (
+            index["via"], index["call-id"], index["from"], index["to"], index["cseq"]
+        )
+    except KeyError as exc:
+        raise RemoteProtocolError(f"missing {CANONICAL_NAME[exc.args[0]]} header") from None
+    max_forwards = index.get("max-forwards", _NONE)
+    if len(call_ids) + len(froms) + len(tos) + len(cseqs) + len(max_forwards) > 5:
+        raise RemoteProtocolError("more than one value in a single-value header")
     cache = message._cache
-    vias = _required(index, "via")
     cache["via"] = Via.parse(
         vias[0] if "," not in vias[0] else message.headers.get_all("Via")[0]
     )
-    call_id = _required(index, "call-id")[0]
+    call_id = call_ids[0]
     if _CALL_ID_RE.match(call_id) is None:
         raise RemoteProtocolError(f"invalid Call-ID {call_id[:80]!r}")
     cache["call_id"] = call_id
-    cache["from"] = NameAddr.parse(_required(index, "from")[0])
-    cache["to"] = NameAddr.parse(_required(index, "to")[0])
-    cseq = cache["cseq"] = CSeq.parse(_required(index, "cseq")[0])
-    max_forwards = index.get("max-forwards")
-    if max_forwards is not None and not (
-        max_forwards[0].isdigit() and max_forwards[0].isascii()
-    ):
+    cache["from"] = NameAddr.parse(froms[0])
+    cache["to"] = NameAddr.parse(tos[0])
+    cseq = cache["cseq"] = CSeq.parse(cseqs[0])
+    if not (max_forwards[0].isdigit() and max_forwards[0].isascii()):
         raise RemoteProtocolError(f"invalid Max-Forwards {max_forwards[0][:20]!r}")
     if isinstance(message, Request) and cseq.method != message.method:
         known = message.method in METHODS
@@ -214,10 +213,3 @@ def _check(message: Request | Response, index: dict[str, list[str]]) -> None:
             f"CSeq method {cseq.method[:40]!r} differs from {message.method[:40]!r}",
             400 if known else 501,
         )
-
-
-def _required(index: dict[str, list[str]], key: str) -> list[str]:
-    values = index.get(key)
-    if values is None:
-        raise RemoteProtocolError(f"missing {CANONICAL_NAME[key]} header")
-    return values

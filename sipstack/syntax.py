@@ -9,6 +9,8 @@ comma-separated header lists (§7.3.1) where commas may hide inside quotes or
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
+from typing import Any
 
 from sipstack.errors import RemoteProtocolError
 
@@ -146,3 +148,13 @@ def parse_generic_params(text: str) -> Params:
 def params_text(params: Params) -> str:
     """``;name=value`` text of ``params`` (``;name`` for a flag)."""
     return "".join(f";{n}" if v is None else f";{n}={v}" for n, v in params)
+
+
+def slot_setters(cls: type, names: str) -> list[Callable[[Any, Any], None]]:
+    """The raw slot setters of ``names`` (space-separated) in a slots class.
+
+    Parsers build frozen values through these instead of the generated
+    ``__init__``, which pays for ``object.__setattr__`` on every field; on the
+    per-message hot path that is a large share of the parse time.
+    """
+    return [getattr(cls, name).__set__ for name in names.split()]

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from sipstack.errors import RemoteProtocolError
+from sipstack.syntax import slot_setters
 
 _SCHEME_RE = re.compile(r"[A-Za-z][A-Za-z0-9+.\-]*\Z")
 _HOSTNAME_RE = re.compile(r"[A-Za-z0-9](?:[A-Za-z0-9\-]*[A-Za-z0-9])?"
@@ -134,7 +135,7 @@ class SipURI:
                 if port > 65535:
                     raise RemoteProtocolError(f"invalid port in {text!r}")
             params = parse_params(param_text[1:]) if param_text else ()
-            return cls(host.lower(), user, port, params, (), None, scheme.lower(), text)
+            return _new_sip_uri(host.lower(), user, port, params, scheme.lower(), text)
         return cls._parse_general(text)
 
     @classmethod
@@ -236,8 +237,32 @@ class AbsoluteURI:
 URI = SipURI | AbsoluteURI
 
 
+_new = object.__new__
+_SET_SIP_URI = slot_setters(
+    SipURI, "host user port params headers password scheme _text"
+)
+
+
+def _new_sip_uri(host: str, user: str | None, port: int | None, params: Params,
+                 scheme: str, text: str) -> SipURI:
+    """A :class:`SipURI` without headers or password, built for the parser."""
+    uri = _new(SipURI)
+    s_host, s_user, s_port, s_params, s_headers, s_password, s_scheme, s_text = _SET_SIP_URI
+    s_host(uri, host)
+    s_user(uri, user)
+    s_port(uri, port)
+    s_params(uri, params)
+    s_headers(uri, ())
+    s_password(uri, None)
+    s_scheme(uri, scheme)
+    s_text(uri, text)
+    return uri
+
+
 def parse_uri(text: str) -> URI:
     """Parse any URI: SIP/SIPS into :class:`SipURI`, anything else opaque."""
+    if text[:4] == "sip:":
+        return SipURI.parse(text)
     head = text[:5].lower()
     if head.startswith("sip:") or head == "sips:":
         return SipURI.parse(text)

@@ -10,6 +10,7 @@
   :class:`Reinvited` / :class:`Updated` and answers with ``respond``.
 - CANCEL: answered 200; a pending INVITE gets 487 (§9.2). A cancelled
   initial INVITE ends the session.
+- PRACK: see :mod:`sipstack.dialog.reliable` (200 or 481, answered here).
 - Anything else: :class:`InDialogRequest` for the application.
 """
 
@@ -29,6 +30,7 @@ from sipstack.dialog.events import (
     Terminated,
     Updated,
 )
+from sipstack.dialog.reliable import on_prack
 from sipstack.dialog.session_timer import too_small
 from sipstack.dialog.states import Role, SessionState
 from sipstack.errors import RemoteProtocolError
@@ -156,4 +158,5 @@ _HANDLERS: dict[str, Handler] = {
     "BYE": _on_bye,
     "INVITE": _on_invite,
     "UPDATE": _on_update,
+    "PRACK": on_prack,
 }

@@ -40,26 +40,27 @@ from sipstack.dialog.events import (
 )
 from sipstack.dialog.incoming import receive_request, reject_pending
 from sipstack.dialog.offer import OfferAnswer
+from sipstack.dialog.reliable import reliable_fired, reliable_headers, wants_reliable
 from sipstack.dialog.responses import final_to_sent, retry_refused
 from sipstack.dialog.rules import (
     Fraction,
     Headers,
-    Retransmit2xx,
+    Retransmission,
     Sent,
     fraction_from_ids,
 )
 from sipstack.dialog.session_timer import (
     Negotiated,
     TimerConfig,
-    negotiate_as_uas,
-    refresh_headers,
     session_timer_fired,
+    timer_in_request,
+    timer_in_response,
 )
 from sipstack.dialog.states import Role, SessionState
 from sipstack.dialog.table import DialogTable
 from sipstack.dialog.uac import cancel, initial_response
 from sipstack.dialog.uas import answered_initial
-from sipstack.errors import LocalProtocolError
+from sipstack.errors import LocalProtocolError, RemoteProtocolError
 from sipstack.events import IdFactory
 from sipstack.message import Request, Response, make_response
 
@@ -101,18 +102,18 @@ class InviteSession:
         self._sent: dict[int, Sent] = {}
         self._out: dict[str, Request] = {}  # our INVITE/UPDATE awaiting a final response
         self._in: dict[str, Request] = {}  # theirs awaiting ours
-        self._retransmit: Retransmit2xx | None = None
+        self._retransmit: Retransmission | None = None
         self._retry: tuple[float, Sent] | None = None
         self._cancel = "none"  # none -> pending (no 1xx yet) -> sent
-        # RFC 4028: our settings, the running timer and its deadline; the last
-        # SDP we sent (a refresh re-INVITE repeats it); a peer message whose
-        # Allow header says whether UPDATE may refresh.
+        # RFC 4028; local_body: a refresh re-INVITE repeats it; peer_message: its Allow.
         self.timer_config = session_timer
         self.timer: Negotiated | None = None
         self._timer_at: float | None = None
         self.local_body = invite.body if role is Role.UAC else b""
         self.peer_message: Request | Response | None = invite if role is Role.UAS else None
         self._rseq: dict[str, int] = {}  # remote tag -> last RSeq PRACKed (RFC 3262)
+        self._rseq_out: int | None = None  # our last RSeq, and the response awaiting PRACK
+        self._reliable: Retransmission | None = None
         side = By.LOCAL if role is Role.UAC else By.REMOTE
         (self._out if role is Role.UAC else self._in)["INVITE"] = invite
         self.offer.request(invite, side)
@@ -137,6 +138,8 @@ class InviteSession:
         """The session of an INVITE we received (out of dialog: no To tag)."""
         if invite.method != "INVITE" or invite.to.tag is not None:
             raise LocalProtocolError("a UAS session needs an initial INVITE")
+        if not invite.contacts:
+            raise RemoteProtocolError("INVITE without Contact", 400)  # §8.1.1.8
         return cls(Role.UAS, invite, ids=ids, via=via, contact=contact,
                    local_tag=ids.tag(), table=table, fraction=fraction, t1=t1,
                    session_timer=session_timer)
@@ -151,8 +154,9 @@ class InviteSession:
     def get_timer(self) -> float | None:
         """The earliest deadline of the session, or None."""
         times = []
-        if self._retransmit is not None:
-            times += [self._retransmit.next_at, self._retransmit.give_up_at]
+        for pending in (self._retransmit, self._reliable):
+            if pending is not None:
+                times += [pending.next_at, pending.give_up_at]
         if self._retry is not None:
             times.append(self._retry[0])
         if self._timer_at is not None:
@@ -170,6 +174,8 @@ class InviteSession:
         elif pending is not None and now >= pending.next_at:
             self._retransmit = pending.after_send(now)
             out.append(SendResponse(pending.response, retransmission=True))
+        if self._reliable is not None and now >= self._reliable.next_at:
+            out += reliable_fired(self, now)
         if self._retry is not None and now >= self._retry[0]:
             out += retry_refused(self, now, self._retry[1])
         if self._timer_at is not None and now >= self._timer_at:
@@ -189,22 +195,25 @@ class InviteSession:
 
     def respond(self, request: Request, status: int, *, now: float,
                 headers: Iterable[tuple[str, str]] = (), body: bytes = b"",
-                reason: str | None = None) -> list[Output]:
+                reason: str | None = None, reliable: bool = False) -> list[Output]:
         """Answer a request of this session: the initial INVITE (UAS), a
         re-INVITE, an UPDATE or another in-dialog request. A 2xx to an
-        INVITE is retransmitted by the session until its ACK arrives."""
+        INVITE is retransmitted by the session until its ACK arrives; a
+        provisional response to the initial INVITE is sent reliably (RFC
+        3262) when the INVITE requires it, or when ``reliable`` and the
+        INVITE supports it."""
         method = request.method
         if method == "ACK" or self.state is SessionState.TERMINATED:
             raise LocalProtocolError(f"cannot answer {method} in {self.state.value}")
         if method in _OFFER_METHODS and self._in.get(method) is not request:
             raise LocalProtocolError(f"that {method} has no response pending")
         extra = tuple(headers)
-        timer = None
-        if 200 <= status < 300 and method in _OFFER_METHODS and self.timer_config:
-            negotiated = negotiate_as_uas(request, self.timer_config)
-            if negotiated is not None:
-                timer, timer_headers = negotiated
-                extra += timer_headers
+        initial = request is self.invite
+        reliably = initial and 101 <= status < 200 and wants_reliable(request, reliable)
+        if reliably:
+            extra += reliable_headers(self)
+        timer, timer_headers = timer_in_response(self, request, status)
+        extra += timer_headers
         response = self._response(request, status, extra, body, reason)
         self.offer.response(request, response, By.REMOTE)
         if body and method in _OFFER_METHODS:
@@ -212,12 +221,15 @@ class InviteSession:
         if response.is_success and method in _OFFER_METHODS and self.timer_config:
             self._set_timer(timer, now)
         out: list[Output] = [SendResponse(response)]
-        if request is self.invite:
+        if initial:
+            if reliably or status >= 200:
+                self._reliable = Retransmission.start(response, now, self._t1) \
+                    if reliably else None
             return out + answered_initial(self, response, now)
         if status >= 200 and method in _OFFER_METHODS:
             del self._in[method]
         if method == "INVITE" and response.is_success:
-            self._retransmit = Retransmit2xx.start(response, now, self._t1)
+            self._retransmit = Retransmission.start(response, now, self._t1)
         return out
 
     def _response(self, request: Request, status: int, headers: Headers = (),
@@ -299,9 +311,7 @@ class InviteSession:
     def _send(self, method: str, headers: Headers, body: bytes) -> list[Output]:
         dialog = self.dialog
         assert dialog is not None
-        if method in _OFFER_METHODS and self.timer is not None and self.timer_config \
-                and not any(n.lower() in ("session-expires", "x") for n, _ in headers):
-            headers += refresh_headers(self.timer, self.timer_config)
+        headers += timer_in_request(self, method, headers)
         request = dialog.create_request(method, headers, body)
         self._sent[request.cseq.seq] = Sent(request, headers, body)
         if method in _OFFER_METHODS:
@@ -379,6 +389,7 @@ class InviteSession:
             self._unregister(dialog)
         self.state = SessionState.TERMINATED
         self._retransmit = None
+        self._reliable = None
         self._retry = None
         self._timer_at = None
         self._unacked = None

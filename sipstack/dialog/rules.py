@@ -1,8 +1,9 @@
 """Small rules of RFC 3261 §9.1, §13.3.1.4 and §14.1 the INVITE session uses.
 
-- :class:`Retransmit2xx`: the UAS core resends its 2xx to INVITE at T1, 2T1,
+- :class:`Retransmission`: the UAS core resends its 2xx to INVITE at T1, 2T1,
   4T1 … capped at T2, until the ACK arrives, and gives up after 64*T1
-  (§13.3.1.4; the server transaction no longer does it, RFC 6026).
+  (§13.3.1.4; the server transaction no longer does it, RFC 6026); a
+  reliable provisional response the same way without the cap (RFC 3262 §3).
 - :func:`glare_delay`: after a 491 the UAC waits 2.1-4 s if it owns the
   Call-ID (it sent the dialog-creating INVITE), else 0-2 s, in 10 ms units
   (§14.1). The randomness is a fraction in [0, 1) supplied by the caller.
@@ -37,8 +38,10 @@ class Sent:
 
 
 @dataclass(frozen=True, slots=True)
-class Retransmit2xx:
-    """The schedule of one 2xx to INVITE awaiting its ACK (§13.3.1.4)."""
+class Retransmission:
+    """The schedule of a response the session itself resends: a 2xx to
+    INVITE until its ACK (§13.3.1.4, capped at T2), a reliable provisional
+    response until its PRACK (RFC 3262 §3, no cap)."""
 
     response: Response
     next_at: float
@@ -46,17 +49,17 @@ class Retransmit2xx:
     give_up_at: float
 
     @classmethod
-    def start(cls, response: Response, now: float, t1: float = T1) -> Retransmit2xx:
+    def start(cls, response: Response, now: float, t1: float = T1) -> Retransmission:
         return cls(response, now + t1, t1, now + 64 * t1)
 
     @property
     def seq(self) -> int:
         return self.response.cseq.seq
 
-    def after_send(self, now: float, t2: float = T2) -> Retransmit2xx:
+    def after_send(self, now: float, t2: float = T2) -> Retransmission:
         """The schedule once the response has been sent again at ``now``."""
         interval = min(self.interval * 2, t2)
-        return Retransmit2xx(self.response, now + interval, interval, self.give_up_at)
+        return Retransmission(self.response, now + interval, interval, self.give_up_at)
 
 
 def glare_delay(owns_call_id: bool, fraction: float) -> float:

@@ -173,3 +173,22 @@ def session_timer_fired(session: InviteSession, now: float) -> list[Output]:
     if allows_update(session.peer_message):
         return session._send("UPDATE", (), b"")
     return session._send("INVITE", (), session.local_body)
+
+
+def timer_in_response(session: InviteSession, request: Request, status: int
+                      ) -> tuple[Negotiated | None, Headers]:
+    """The timer and headers of our response to ``request`` (§9)."""
+    config = session.timer_config
+    if config is None or not 200 <= status < 300 or request.method not in ("INVITE", "UPDATE"):
+        return None, ()
+    negotiated = negotiate_as_uas(request, config)
+    return (None, ()) if negotiated is None else negotiated
+
+
+def timer_in_request(session: InviteSession, method: str, headers: Headers) -> Headers:
+    """Headers to add to our re-INVITE/UPDATE while a timer runs (§7.4)."""
+    timer, config = session.timer, session.timer_config
+    if timer is None or config is None or method not in ("INVITE", "UPDATE") \
+            or any(n.lower() in ("session-expires", "x") for n, _ in headers):
+        return ()
+    return refresh_headers(timer, config)

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING
 
 from sipstack.dialog.dialog import Dialog
 from sipstack.dialog.events import By, Output, Terminated
-from sipstack.dialog.rules import Retransmit2xx
+from sipstack.dialog.rules import Retransmission
 from sipstack.dialog.states import SessionState
 from sipstack.message import Response
 
@@ -41,5 +41,5 @@ def answered_initial(session: InviteSession, response: Response, now: float) -> 
     assert session.dialog is not None
     session.dialog.confirm()
     session.state = SessionState.CONNECTING
-    session._retransmit = Retransmit2xx.start(response, now, session._t1)
+    session._retransmit = Retransmission.start(response, now, session._t1)
     return []

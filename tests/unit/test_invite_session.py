@@ -568,3 +568,76 @@ def test_ack_for_2xx_carries_the_invites_credentials() -> None:
     ack = one_request(alice.receive_response(ok, 0.0))
     assert ack.headers.get("Proxy-Authorization") == \
         'Digest username="alice", realm="atlanta.example.com"'
+
+
+# -- RFC 3262 (UAS side) ----------------------------------------------------------
+
+
+def invite_with(*extra: tuple[str, str]) -> Request:
+    base = invite_text()
+    headers = base.headers
+    for name, value in extra:
+        headers = headers.with_added(name, value)
+    return base.replace(headers=headers)
+
+
+def test_required_100rel_makes_provisionals_reliable_until_prack() -> None:
+    invite = invite_with(("Require", "100rel"))
+    alice, bob = caller(invite), callee(invite)
+    ringing = one_response(bob.respond(invite, 180, now=0.0))
+    assert ringing.headers.get("Require") == "100rel"
+    rseq = ringing.header_int("RSeq")
+    assert rseq is not None and 1 <= rseq < 2**31
+    assert bob.get_timer() == pytest.approx(0.5)
+    assert bob.handle_timer(0.5) == [SendResponse(ringing, retransmission=True)]
+    assert bob.get_timer() == pytest.approx(1.5)
+    with pytest.raises(LocalProtocolError):  # one unacknowledged at a time
+        bob.respond(invite, 183, now=0.6)
+    prack = one_request(alice.receive_response(ringing, 0.6))
+    ok = one_response(bob.receive_request(prack, 0.7))
+    assert ok.status == 200 and ok.cseq.method == "PRACK"
+    assert bob.get_timer() is None
+    progress = one_response(bob.respond(invite, 183, now=1.0))
+    assert progress.header_int("RSeq") == rseq + 1
+    assert one_response(bob.receive_request(prack.replace(
+        headers=prack.headers.with_replaced("CSeq", "9 PRACK")), 1.1)).status == 481
+
+
+def test_reliable_provisional_only_when_supported_and_asked() -> None:
+    plain = callee()
+    assert "RSeq" not in one_response(plain.respond(plain.invite, 180, now=0.0,
+                                                    reliable=True)).headers
+    invite = invite_with(("Supported", "100rel"))
+    bob = callee(invite)
+    assert "RSeq" not in one_response(bob.respond(invite, 180, now=0.0)).headers
+    assert "RSeq" in one_response(bob.respond(invite, 183, now=0.1, reliable=True)).headers
+
+
+def test_no_prack_within_64_t1_rejects_the_invite_with_500() -> None:
+    invite = invite_with(("Require", "100rel"))
+    bob = callee(invite)
+    ringing = one_response(bob.respond(invite, 180, now=0.0))
+    fired: list[float] = []
+    while (deadline := bob.get_timer()) is not None and deadline < 32.0:
+        assert bob.handle_timer(deadline) == [SendResponse(ringing, retransmission=True)]
+        fired.append(deadline)
+    assert fired == pytest.approx([0.5, 1.5, 3.5, 7.5, 15.5, 31.5])  # no T2 cap
+    out = bob.handle_timer(32.0)
+    failure = one_response(out)
+    assert failure.status == 500
+    assert [type(e) for e in events(out)] == [Terminated]
+
+
+def test_final_response_stops_reliable_retransmissions() -> None:
+    invite = invite_with(("Require", "100rel"))
+    bob = callee(invite)
+    bob.respond(invite, 180, now=0.0)
+    bob.respond(invite, 486, now=0.2)
+    assert bob.get_timer() is None
+
+
+def test_invite_without_contact_is_refused() -> None:
+    invite = invite_text()
+    with pytest.raises(RemoteProtocolError) as err:
+        callee(invite.replace(headers=invite.headers.without("Contact")))
+    assert err.value.status_hint == 400

@@ -174,7 +174,8 @@ class InviteSession:
         elif pending is not None and now >= pending.next_at:
             self._retransmit = pending.after_send(now)
             out.append(SendResponse(pending.response, retransmission=True))
-        if self._reliable is not None and now >= self._reliable.next_at:
+        reliable = self._reliable
+        if reliable is not None and now >= min(reliable.next_at, reliable.give_up_at):
             out += reliable_fired(self, now)
         if self._retry is not None and now >= self._retry[0]:
             out += retry_refused(self, now, self._retry[1])

@@ -266,12 +266,12 @@ def _as_headers(items: Headers | HeaderItems) -> Headers:
 
 
 def _serialise(start_line: str, headers: Headers, body: bytes) -> bytes:
-    lines = [start_line]
-    lines.extend(f"{n}: {v}" for n, v in headers if n != "Content-Length")
-    lines.append(f"Content-Length: {len(body)}")
-    lines.append("")
-    lines.append("")
-    return "\r\n".join(lines).encode("utf-8", "surrogateescape") + body
+    text = "".join([
+        start_line, "\r\n",
+        *[f"{n}: {v}\r\n" for n, v in headers if n != "Content-Length"],
+        f"Content-Length: {len(body)}\r\n\r\n",
+    ])
+    return text.encode("utf-8", "surrogateescape") + body
 
 
 # Headers a UAS copies from a request into every response (RFC 3261 §8.2.6.2).

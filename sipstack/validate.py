@@ -42,7 +42,7 @@ def check_request(
     carry, ``schemes`` the Request-URI schemes we serve.  With ``forwarding``
     the request is checked as a proxy would before relaying it.
     """
-    _check_transaction_id(request)
+    _check_transaction_layer_fields(request)
     if forwarding:
         _check_scheme(request, schemes)
         _check_max_forwards(request)
@@ -56,7 +56,7 @@ def check_request(
     _check_acceptable(request, produced_types)
 
 
-def _check_transaction_id(request: Request) -> None:
+def _check_transaction_layer_fields(request: Request) -> None:
     # RFC 4475 §3.2.1: a bare magic cookie promises an RFC 3261 branch but
     # carries no transaction id; refuse rather than mis-match transactions.
     if request.via.branch == BRANCH_MAGIC:

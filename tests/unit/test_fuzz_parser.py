@@ -15,8 +15,10 @@ from hypothesis import strategies as st
 
 from sipstack.errors import SipError
 from sipstack.framing import StreamFramer
+from sipstack.headers import CSeq, NameAddr, Via
 from sipstack.message import Request, Response
 from sipstack.parser import parse_message
+from sipstack.uri import parse_uri
 
 CORPUS = Path(__file__).resolve().parents[2].parent / "shared" / "conformance"
 SEEDS = [p.read_bytes() for p in sorted(CORPUS.glob("rfc*/*.sip"))]
@@ -92,7 +94,7 @@ def same_values(a: Request | Response, b: Request | Response) -> bool:
     )
 
 
-@settings(max_examples=2500, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=5000, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(mutated())
 def test_mutated_corpus(data: bytes) -> None:
     check(data)
@@ -115,3 +117,19 @@ def test_framer_never_raises_anything_else(data: bytes, chunk: int) -> None:
                 check(message)
     except SipError:
         pass
+
+
+FRAGMENTS = ["sip:", "sips:", "tel:", "<", ">", '"', "\\", ";", "=", ",", "@", ":", "[", "]",
+             "?", "&", "%", "%4", "%41", " ", "\t", "a", "Z", "0", "9", "-", ".", "SIP/2.0/UDP ",
+             "tag", "branch", "::1", "\x00", "\u00e9"]
+
+
+@settings(max_examples=1500, deadline=None)
+@given(st.lists(st.sampled_from(FRAGMENTS), max_size=20).map("".join))
+def test_value_parsers_raise_only_sip_errors(text: str) -> None:
+    for parse in (parse_uri, Via.parse, NameAddr.parse, CSeq.parse):
+        try:
+            value = parse(text)
+        except SipError:
+            continue
+        assert parse(str(value)) == value

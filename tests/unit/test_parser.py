@@ -157,6 +157,16 @@ def test_pathological_inputs_stay_linear() -> None:
         assert time.perf_counter() - started < 0.5
 
 
+def test_parse_speed_floor() -> None:
+    # A loose floor (the design target is 50,000/s) that only catches
+    # pathological regressions, not load on a shared machine.
+    data = message(body=b"v=0\r\n" * 40, Subject="speed")
+    started = time.perf_counter()
+    for _ in range(2000):
+        parse_message(data)
+    assert 2000 / (time.perf_counter() - started) > 5000
+
+
 def test_split_head() -> None:
     assert split_head(b"A\r\nB: c\r\n\r\nbody") == (b"A\r\nB: c", 11)
     assert split_head(b"A\nB: c\n\nbody") == (b"A\nB: c", 8)

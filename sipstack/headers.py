@@ -49,7 +49,7 @@ _SIMPLE_NAME_ADDR_RE = re.compile(
     r'[ \t]*)?<([^<>"\s]+)>[ \t]*(;.*)?\Z',
     re.S,
 )
-_SEQ_RE = re.compile(r"([0-9]+)[ \t\r\n]+([A-Za-z0-9\-.!%*_+`'~]+)\Z")
+_SEQ_RE = re.compile(r"\s*([0-9]+)\s+([A-Za-z0-9\-.!%*_+`'~]+)\s*\Z")
 # Any spelling of a header name -> the lower-cased canonical name used as the
 # index key.  Bounded: names come from a small vocabulary.
 _KEYS: dict[str, str] = {}
@@ -221,15 +221,17 @@ class CSeq:
 
     @classmethod
     def parse(cls, text: str) -> CSeq:
-        m = _SEQ_RE.match(text.strip())
+        m = _SEQ_RE.match(text)
         if m is None:
-            raise RemoteProtocolError(f"invalid CSeq {text!r}")
-        digits = m[1].lstrip("0")
-        if len(digits) > 10 or int(digits or "0") > 0xFFFFFFFF:
-            raise RemoteProtocolError(f"CSeq number out of range: {m[1]}")
+            raise RemoteProtocolError(f"invalid CSeq {text[:80]!r}")
+        digits = m[1]
+        if len(digits) > 9:  # maybe beyond 2**32 - 1 (RFC 4475 §3.1.2.4)
+            digits = digits.lstrip("0")
+            if len(digits) > 10 or int(digits or "0") > 0xFFFFFFFF:
+                raise RemoteProtocolError(f"CSeq number out of range: {m[1][:40]}")
         cseq = _new(CSeq)
         _set_seq, _set_method = _SET_CSEQ
-        _set_seq(cseq, int(m[1]))
+        _set_seq(cseq, int(digits or "0"))
         _set_method(cseq, m[2])
         return cseq
 

@@ -105,11 +105,10 @@ def _parse_fields(
             entry = _learn_name(name, sep, line)
         value = value.strip(" \t")
         fields.append((entry[0], value))
-        values = index.get(entry[1])
-        if values is None:
-            index[entry[1]] = [value]
+        if entry[1] in index:
+            index[entry[1]].append(value)
         else:
-            values.append(value)
+            index[entry[1]] = [value]
     return tuple(fields), index
 
 
@@ -162,7 +161,7 @@ def _parse_request_line(line: str, headers: Headers, body: bytes) -> Request:
     if len(parts) != 3 or not all(parts):
         raise RemoteProtocolError(f"malformed request line {line[:80]!r}")
     method, uri_text, version = parts
-    if not is_token(method):
+    if method not in METHODS and not is_token(method):
         raise RemoteProtocolError(f"invalid method {method[:40]!r}")
     _check_version(version)
     uri = parse_uri(uri_text)

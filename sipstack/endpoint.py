@@ -28,8 +28,10 @@ from sipstack.dialog import (
     SendRequest,
     SendResponse,
     Terminated,
+    TimerConfig,
     ViaConfig,
 )
+from sipstack.dialog.session_timer import too_small
 from sipstack.endpoint_events import (
     EndpointEvent,
     IncomingCall,
@@ -76,13 +78,15 @@ class EndpointConfig:
     contact: str
     user_agent: str = "sipstack"
     allow: tuple[str, ...] = DEFAULT_ALLOW
-    supported: tuple[str, ...] = ("replaces",)
+    supported: tuple[str, ...] = ("replaces", "timer", "100rel")
     accept: tuple[str, ...] = ("application/sdp",)
     t1: float = T1
     t2: float = T2
     t4: float = T4
     # Answer every request at the address it came from (NAT-friendly rport).
     symmetric_responses: bool = True
+    # RFC 4028 session timers for every call (None: only when the peer asks).
+    session_timer: TimerConfig | None = None
 
 
 @dataclass(slots=True)
@@ -192,9 +196,15 @@ class Endpoint:
             extra.append(("Content-Type", "application/sdp"))
         request = self.new_request("INVITE", uri, from_=from_, to=to, call_id=call_id,
                                    headers=extra, body=body)
+        return self.start_invite(request, now, destination)
+
+    def start_invite(self, request: Request, now: float,
+                     destination: Address | None = None) -> InviteSession:
+        """Send a ready INVITE (say, one retried with credentials after a 401)
+        and return its UAC session."""
         session = InviteSession.uac(request, ids=self.ids, via=self.config.via,
                                     contact=self.config.contact, table=self.dialogs,
-                                    t1=self.config.t1)
+                                    t1=self.config.t1, session_timer=self.config.session_timer)
         self._send(request, destination, now, session)
         self._drain(now)
         return session
@@ -337,9 +347,15 @@ class Endpoint:
         self.apply(session, session.receive_request(event.request, now), now)
 
     def _on_new_invite(self, event: RequestReceived, now: float) -> None:
+        timer = self.config.session_timer
+        if timer is not None:
+            refusal = too_small(event.request, timer, self.ids.tag())
+            if refusal is not None:
+                self.transactions.send_response(event.key, refusal, now)
+                return
         session = InviteSession.uas(event.request, ids=self.ids, via=self.config.via,
                                     contact=self.config.contact, table=self.dialogs,
-                                    t1=self.config.t1)
+                                    t1=self.config.t1, session_timer=timer)
         self._track(event)
         self._invites[event.key] = session
         self._events.append(IncomingCall(session, event.request, event.source))

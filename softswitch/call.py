@@ -1,0 +1,361 @@
+"""A B2BUA call: the caller's leg joined to one of several callee legs.
+
+The call speaks only :mod:`softswitch.callcontrol` events. It forks to every
+target at once (all registered contacts of an extension ring together), the
+first answer wins and the other forks are cancelled; when every fork fails
+the caller gets the most telling failure (RFC 3261 §16.7 rules, simplified
+to busy > decline > other 4xx > 5xx > 408/480). Mid-call offers (hold,
+unhold) are relayed leg to leg; REFER moves the far party to a new target.
+A ring timeout and the maximum call duration end it from the system side.
+"""
+
+from __future__ import annotations
+
+import enum
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Protocol
+
+from sipstack.dialog import InviteSession
+from sipstack.events import Address
+from softswitch.callcontrol import (
+    Acked,
+    Answer,
+    LegEvent,
+    Offer,
+    OfferAnswered,
+    Release,
+    Ringing,
+    TransferRequested,
+    disposition_for,
+)
+from softswitch.cdr import (
+    CallAnswered,
+    CallEnded,
+    CallStarted,
+    CdrFact,
+    LegAnswered,
+    LegEnded,
+    LegStarted,
+)
+from softswitch.legs import Credentials, Leg, LegHost
+from softswitch.storage.records import Direction, Disposition, HangupSide, LegRole
+
+log = logging.getLogger(__name__)
+
+
+class Cancelable(Protocol):
+    def cancel(self) -> None: ...
+
+
+class CallHost(LegHost, Protocol):
+    """What a call needs from the application besides what its legs need."""
+
+    def wall(self) -> datetime: ...
+    def call_later(self, delay: float, fn: Callable[[], None]) -> Cancelable: ...
+    def publish(self, fact: CdrFact) -> None: ...
+    def transfer_targets(self, call: Call, target: str) -> list[Target]: ...
+    def finished(self, call: Call) -> None: ...
+
+
+@dataclass(frozen=True, slots=True)
+class Target:
+    """One place to ring: Request-URI, where to send it, and who we say we are."""
+
+    uri: str
+    from_: str
+    to: str
+    destination: Address | None = None
+    credentials: Credentials | None = None
+    headers: tuple[tuple[str, str], ...] = ()
+    peer: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class CallInfo:
+    """The CDR's view of who called whom."""
+
+    caller: str
+    callee: str
+    direction: Direction
+    caller_name: str | None = None
+    trunk: str | None = None
+    ring_timeout: float = 30.0
+    max_duration: float = 3600.0
+
+
+class Phase(enum.Enum):
+    RINGING = "ringing"
+    ANSWERED = "answered"
+    ENDED = "ended"
+
+
+# Failure preference when every fork failed: lower wins.
+def _rank(status: int) -> int:
+    if status in (486, 600):
+        return 0
+    if status in (603, 403):
+        return 1
+    if 400 <= status < 500 and status not in (408, 480, 487):
+        return 2
+    if status >= 500:
+        return 3
+    return 4
+
+
+@dataclass
+class Call:
+    """One call through the switch (module doc)."""
+
+    host: CallHost
+    id: str
+    info: CallInfo
+    caller_session: InviteSession
+    phase: Phase = Phase.RINGING
+    caller: Leg = field(init=False)
+    callee: Leg | None = None
+    forks: list[Leg] = field(default_factory=list)
+    failures: list[Release] = field(default_factory=list)
+    _timers: list[Cancelable] = field(default_factory=list)
+    _leg_count: int = 0
+    _ringing_sent: bool = False
+    _transfer: tuple[Leg, Leg, object] | None = None  # (transferor, new leg, REFER)
+
+    def __post_init__(self) -> None:
+        self.caller = Leg(self.host, self.caller_session, index=0,
+                          peer=self.info.caller, on_event=self._on_event)
+
+    # -- start ------------------------------------------------------------------
+
+    def start(self, targets: list[Target]) -> None:
+        host, invite = self.host, self.caller_session.invite
+        host.publish(CallStarted(self.id, invite.call_id, self.info.caller, self.info.callee,
+                                 self.info.direction, host.wall(), self.info.caller_name,
+                                 self.info.trunk))
+        self._leg_started(self.caller, LegRole.CALLER)
+        if not targets:
+            self._fail(480, "nobody to ring")
+            return
+        self._timers.append(host.call_later(self.info.ring_timeout, self._ring_timeout))
+        for target in targets:
+            self._fork(target)
+
+    def _fork(self, target: Target) -> Leg:
+        host = self.host
+        session = host.endpoint.invite(target.uri, host.now(), from_=target.from_,
+                                       to=target.to, headers=target.headers,
+                                       body=self.caller.remote_body,
+                                       destination=target.destination)
+        self._leg_count += 1
+        leg = Leg(host, session, index=self._leg_count, peer=target.peer or target.uri,
+                  on_event=self._on_event, credentials=target.credentials,
+                  destination=target.destination)
+        self.forks.append(leg)
+        self._leg_started(leg, LegRole.CALLEE)
+        return leg
+
+    def _leg_started(self, leg: Leg, role: LegRole) -> None:
+        self.host.publish(LegStarted(self.id, leg.index, role, self.info.direction, leg.peer,
+                                     leg.sip_call_id, self.host.wall()))
+
+    # -- events -----------------------------------------------------------------
+
+    def _on_event(self, leg: Leg, event: LegEvent) -> None:
+        if self._transfer is not None and leg is self._transfer[1]:
+            self._on_transfer_leg(leg, event)
+            return
+        handler = _EVENTS.get(type(event))
+        if handler is not None:
+            handler(self, leg, event)
+
+    def _on_ringing(self, leg: Leg, event: Ringing) -> None:
+        if self.phase is not Phase.RINGING or leg is self.caller:
+            return
+        if event.body:  # early media: the caller hears the callee's stream
+            self.caller.ring(183, event.body)
+        elif not self._ringing_sent:
+            self._ringing_sent = True
+            self.caller.ring(180)
+
+    def _on_answer(self, leg: Leg, event: Answer) -> None:
+        if leg is self.caller:
+            return
+        if self.phase is not Phase.RINGING:
+            leg.end(reason="answered elsewhere")
+            return
+        self.phase = Phase.ANSWERED
+        self.callee = leg
+        for other in self.forks:
+            if other is not leg:
+                other.end(reason="answered elsewhere")
+        self.forks = [leg]
+        self._cancel_timers()
+        self._timers.append(self.host.call_later(self.info.max_duration, self._max_duration))
+        self.caller.answer(event.body)
+        now = self.host.wall()
+        self.host.publish(CallAnswered(self.id, now))
+        self.host.publish(LegAnswered(self.id, 0, now))
+        self.host.publish(LegAnswered(self.id, leg.index, now))
+
+    def _on_acked(self, leg: Leg, event: Acked) -> None:
+        peer = self._peer_of(leg)
+        if event.body and peer is not None and not peer.is_uas:
+            peer.send_ack_answer(event.body)
+
+    def _on_release(self, leg: Leg, event: Release) -> None:
+        self._leg_ended(leg, event)
+        if self.phase is Phase.ENDED:
+            return
+        if leg is self.caller:
+            cancelled = self.phase is Phase.RINGING
+            for fork in self.forks:
+                fork.end(487 if cancelled else 0)
+            if cancelled:
+                self._end(Disposition.CANCELLED, HangupSide.CALLER, 487, "caller cancelled")
+            else:
+                self._end(Disposition.ANSWERED, HangupSide.CALLER, None, "caller hung up")
+            return
+        if leg is self.callee:
+            self.caller.end(0)
+            self._end(Disposition.ANSWERED, HangupSide.CALLEE, None, "callee hung up")
+            return
+        if leg in self.forks:
+            self.forks.remove(leg)
+            self.failures.append(event)
+            if not self.forks and self.phase is Phase.RINGING:
+                best = min(self.failures, key=lambda r: (_rank(r.status), r.status))
+                self._fail(best.status or 480, best.reason)
+
+    def _on_offer(self, leg: Leg, event: Offer) -> None:
+        peer = self._peer_of(leg)
+        if peer is None or not peer.offer(event.method, event.body, event.token):
+            # Nobody to ask (still ringing, or the other side is gone): keep
+            # the media as it is and say so.
+            leg.answer_offer(event.token, 488 if peer is None else 500)
+
+    def _on_offer_answered(self, leg: Leg, event: OfferAnswered) -> None:
+        peer = self._peer_of(leg)
+        if peer is not None:
+            peer.answer_offer(event.token, event.status, event.body)
+
+    def _peer_of(self, leg: Leg) -> Leg | None:
+        if self.phase is not Phase.ANSWERED:
+            return None
+        if leg is self.caller:
+            return self.callee
+        return self.caller if leg is self.callee else None
+
+    # -- blind transfer (RFC 3515) ---------------------------------------------
+
+    def _on_transfer(self, leg: Leg, event: TransferRequested) -> None:
+        other = self._peer_of(leg)
+        targets = self.host.transfer_targets(self, event.target) if other else []
+        if other is None or not targets or self._transfer is not None:
+            leg.respond(event.token, 403 if not targets else 491)  # type: ignore[arg-type]
+            return
+        leg.respond(event.token, 202)  # type: ignore[arg-type]
+        leg.notify_transfer("SIP/2.0 100 Trying", final=False)
+        target = targets[0]
+        body = other.remote_body
+        session = self.host.endpoint.invite(target.uri, self.host.now(), from_=target.from_,
+                                            to=target.to, headers=target.headers, body=body,
+                                            destination=target.destination)
+        self._leg_count += 1
+        new = Leg(self.host, session, index=self._leg_count, peer=target.peer or target.uri,
+                  on_event=self._on_event, credentials=target.credentials,
+                  destination=target.destination)
+        self._leg_started(new, LegRole.CALLEE)
+        self._transfer = (leg, new, event.token)
+
+    def _on_transfer_leg(self, new: Leg, event: LegEvent) -> None:
+        assert self._transfer is not None
+        transferor = self._transfer[0]
+        if isinstance(event, Answer):
+            self._transfer = None
+            transferee = self._peer_of(transferor)
+            transferor.notify_transfer("SIP/2.0 200 OK", final=True)
+            self.host.publish(LegAnswered(self.id, new.index, self.host.wall()))
+            if transferor is self.caller:
+                self.caller = new
+            else:
+                self.callee = new
+            self.forks = [self.callee] if self.callee else []
+            if transferee is not None:
+                transferee.offer("INVITE", event.body, None)
+            # The transferor normally hangs up on the 200 NOTIFY; make sure.
+            self._timers.append(self.host.call_later(5.0, lambda: self._drop(transferor)))
+        elif isinstance(event, Release):
+            self._transfer = None
+            self._leg_ended(new, event)
+            transferor.notify_transfer(f"SIP/2.0 {event.status or 487} {event.reason}",
+                                       final=True)
+
+    def _drop(self, leg: Leg) -> None:
+        if not leg.ended:
+            leg.end(0)
+
+    # -- ending -----------------------------------------------------------------
+
+    def _ring_timeout(self) -> None:
+        if self.phase is Phase.RINGING:
+            for fork in self.forks:
+                fork.end(reason="ring timeout")
+            self._fail(480, "no answer")
+
+    def _max_duration(self) -> None:
+        if self.phase is Phase.ANSWERED:
+            for leg in (self.caller, self.callee):
+                if leg is not None:
+                    leg.end(0)
+            self._end(Disposition.MAX_DURATION, HangupSide.SYSTEM, None,
+                      "maximum call duration reached")
+
+    def hang_up(self, reason: str) -> None:
+        """End the call from the system side (shutdown, reload, admin)."""
+        if self.phase is Phase.ENDED:
+            return
+        for leg in (self.caller, *self.forks):
+            leg.end(503 if self.phase is Phase.RINGING else 0, reason)
+        disposition = (Disposition.ANSWERED if self.phase is Phase.ANSWERED
+                       else Disposition.FAILED)
+        self._end(disposition, HangupSide.SYSTEM, None, reason)
+
+    def _fail(self, status: int, reason: str) -> None:
+        self.caller.end(status, reason)
+        side = HangupSide.CALLEE if self.failures else HangupSide.SYSTEM
+        self._end(disposition_for(status), side, status, reason)
+
+    def _end(self, disposition: Disposition, side: HangupSide, status: int | None,
+             reason: str) -> None:
+        self.phase = Phase.ENDED
+        self._cancel_timers()
+        self.host.publish(CallEnded(self.id, self.host.wall(), disposition, side, status,
+                                    None if status is None else str(status), reason))
+        log.info("call %s %s -> %s ended: %s (%s)", self.id, self.info.caller,
+                 self.info.callee, disposition.value, reason)
+        self.host.finished(self)
+
+    def _leg_ended(self, leg: Leg, event: Release) -> None:
+        side = None
+        if event.by_remote:
+            side = HangupSide.CALLER if leg is self.caller else HangupSide.CALLEE
+        self.host.publish(LegEnded(self.id, leg.index, self.host.wall(), event.status or None,
+                                   event.reason, side))
+
+    def _cancel_timers(self) -> None:
+        for timer in self._timers:
+            timer.cancel()
+        self._timers.clear()
+
+
+_EVENTS: dict[type, Callable[[Call, Leg, LegEvent], None]] = {
+    Ringing: Call._on_ringing,  # type: ignore[dict-item]
+    Answer: Call._on_answer,  # type: ignore[dict-item]
+    Acked: Call._on_acked,  # type: ignore[dict-item]
+    Release: Call._on_release,  # type: ignore[dict-item]
+    Offer: Call._on_offer,  # type: ignore[dict-item]
+    OfferAnswered: Call._on_offer_answered,  # type: ignore[dict-item]
+    TransferRequested: Call._on_transfer,  # type: ignore[dict-item]
+}

@@ -1,0 +1,171 @@
+"""Who is calling and where the call goes: the first step of every INVITE.
+
+A call from a trunk is accepted only from the trunk's allowed addresses (or
+the address of the operator it registers to); any other caller must be an
+enabled extension proving itself with digest authentication (F-SEC-1: no
+call reaches a trunk without an authenticated, permitted caller). The pure
+routing rules (:mod:`softswitch.routing`) then decide; this module turns a
+decision into targets to ring.
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from sipstack.endpoint_events import IncomingCall
+from sipstack.errors import SipError
+from sipstack.headers import NameAddr
+from sipstack.uri import SipURI
+from softswitch.call import Call, CallInfo, Target
+from softswitch.config.directory import Extension
+from softswitch.config.trunks import Trunk
+from softswitch.legs import Credentials
+from softswitch.routing import (
+    Decision,
+    DialOut,
+    Refuse,
+    RingExtension,
+    route_from_extension,
+    route_from_trunk,
+)
+from softswitch.storage.records import Direction
+
+if TYPE_CHECKING:
+    from softswitch.app import Softswitch
+
+
+@dataclass(frozen=True, slots=True)
+class Caller:
+    """The authenticated or trusted origin of a call."""
+
+    number: str
+    name: str | None
+    extension: Extension | None = None
+    trunk: Trunk | None = None
+
+
+def _user(uri: object) -> str | None:
+    return uri.user_text if isinstance(uri, SipURI) else None
+
+
+class InviteHandler:
+    """Turns an :class:`IncomingCall` into a :class:`Call` (or a refusal)."""
+
+    def __init__(self, app: Softswitch) -> None:
+        self.app = app
+
+    def handle(self, event: IncomingCall) -> None:
+        app = self.app
+        request = event.request
+        trunk = None if self._from_phone(event) else app.trunk_for_source(event.source.host)
+        if trunk is not None:
+            caller = Caller(_user(request.from_.uri) or "anonymous",
+                            request.from_.display_name, trunk=trunk)
+            decision = route_from_trunk(app.config, trunk, _user(request.uri),
+                                        _user(request.to.uri))
+        else:
+            extension = self._authenticate(event)
+            if extension is None:
+                return
+            caller = Caller(extension.number, extension.display_name, extension=extension)
+            decision = route_from_extension(app.config, extension, _user(request.uri))
+        self._carry_out(event, caller, decision)
+
+    def _from_phone(self, event: IncomingCall) -> bool:
+        """A registered phone's own address, or credentials for our realm, mark
+        a phone even where a trunk's allowed addresses would also match (say,
+        everything on one host)."""
+        headers = event.request.headers
+        if "Proxy-Authorization" in headers or "Authorization" in headers:
+            return True
+        return self.app.location.has_source(event.source, self.app.wall_now())
+
+    def _authenticate(self, event: IncomingCall) -> Extension | None:
+        app = self.app
+        now = app.wall_now()
+        result = app.digest.check(event.request, app.registrar.ha1_lookup, now, proxy=True)
+        if result.ok and result.username:
+            extension = app.config.extension(result.username)
+            if extension is not None and extension.enabled:
+                return extension
+        headers = [("Proxy-Authenticate", value)
+                   for value in app.digest.challenge(now, result.stale)]
+        app.endpoint.answer(event.session, 407, app.now(), headers=headers)
+        return None
+
+    def _carry_out(self, event: IncomingCall, caller: Caller, decision: Decision) -> None:
+        app = self.app
+        if isinstance(decision, Refuse):
+            app.endpoint.answer(event.session, decision.status, app.now(),
+                                reason=None)
+            return
+        info, targets = self._plan(caller, decision)
+        call = Call(app, uuid.uuid4().hex, info, event.session)
+        app.calls[call.id] = call
+        call.start(targets)
+
+    def _plan(self, caller: Caller, decision: Decision) -> tuple[CallInfo, list[Target]]:
+        app = self.app
+        settings = app.config.calls
+        if isinstance(decision, RingExtension):
+            direction = Direction.INBOUND if caller.trunk else Direction.INTERNAL
+            info = CallInfo(caller.number, decision.number, direction, caller.name,
+                            caller.trunk.name if caller.trunk else None, settings.ring_timeout,
+                            app.config.max_call_duration_for(caller.trunk))
+            return info, self.extension_targets(caller, decision.number)
+        assert isinstance(decision, DialOut)
+        trunk = app.config.trunk(decision.trunk)
+        assert trunk is not None
+        info = CallInfo(caller.number, decision.number, Direction.OUTBOUND, caller.name,
+                        trunk.name, settings.ring_timeout,
+                        app.config.max_call_duration_for(trunk))
+        return info, [self.trunk_target(trunk, decision.number, caller)]
+
+    def extension_targets(self, caller: Caller, number: str) -> list[Target]:
+        """One target per registered contact of extension ``number``."""
+        app = self.app
+        domain = app.config.sip.realm
+        display = f'"{caller.name}" ' if caller.name else ""
+        return [Target(uri=b.contact, from_=f"{display}<sip:{caller.number}@{domain}>",
+                       to=f"<sip:{number}@{domain}>", destination=b.source, peer=b.contact)
+                for b in app.location.lookup(number, app.wall_now())]
+
+    def trunk_target(self, trunk: Trunk, number: str, caller: Caller) -> Target:
+        """The INVITE towards the operator, with the line's caller ID."""
+        address = self.app.trunk_address(trunk)
+        caller_id = trunk.caller_id or caller.number
+        host = trunk.host if ":" not in trunk.host else f"[{trunk.host}]"
+        credentials = None
+        if trunk.username and trunk.password is not None:
+            credentials = Credentials(trunk.username, trunk.password.get_secret_value())
+        return Target(uri=f"sip:{number}@{host}:{trunk.port}",
+                      from_=f"<sip:{caller_id}@{host}>", to=f"<sip:{number}@{host}>",
+                      destination=address, credentials=credentials,
+                      peer=f"{trunk.name}:{number}")
+
+    def transfer_targets(self, call: Call, refer_to: str) -> list[Target]:
+        """Targets for a blind transfer to ``refer_to`` (an extension, or an
+        outside number when the transferring party may dial out)."""
+        try:
+            user = _user(NameAddr.parse(refer_to).uri)
+        except SipError:
+            return []
+        app = self.app
+        caller = Caller(call.info.caller, call.info.caller_name)
+        extension = app.config.extension(call.info.callee)
+        if extension is None:
+            extension = app.config.extension(call.info.caller)
+        if extension is None:
+            decision: Decision = RingExtension(user) if user and app.config.extension(
+                user) else Refuse(403, "transfer target not allowed")
+        else:
+            decision = route_from_extension(app.config, extension, user)
+        if isinstance(decision, RingExtension):
+            return self.extension_targets(caller, decision.number)
+        if isinstance(decision, DialOut):
+            trunk = app.config.trunk(decision.trunk)
+            return [] if trunk is None else [self.trunk_target(trunk, decision.number, caller)]
+        return []
+

@@ -7,7 +7,8 @@ than ``refresh_margin`` seconds before expiry. A failed attempt is retried
 after an exponential back-off (``backoff_base`` doubling up to
 ``backoff_max``, the shape RFC 5626 §4.5 recommends for registration
 recovery); a ``Retry-After`` from the server (§20.33, typically on 503) takes
-the place of the back-off, bounded by ``retry_after_max``.
+the place of the back-off, bounded by ``retry_after_min`` (no tight loop on
+``Retry-After: 0``) and ``retry_after_max``.
 
 The granted interval is read as §10.2.4 says: the ``expires`` parameter of
 the Contact in the 200 that is ours (§19.1.4 comparison of scheme, user, host
@@ -35,6 +36,7 @@ class RetryPolicy:
     refresh_margin: float = 5.0
     backoff_base: float = 30.0
     backoff_max: float = 900.0
+    retry_after_min: float = 1.0
     retry_after_max: float = 3600.0
 
     def refresh_delay(self, granted: float, jitter: float) -> float:
@@ -48,7 +50,7 @@ class RetryPolicy:
     def backoff_delay(self, failures: int, retry_after: float | None = None) -> float:
         """Seconds to wait after the ``failures``-th consecutive failure."""
         if retry_after is not None:
-            return min(retry_after, self.retry_after_max)
+            return max(min(retry_after, self.retry_after_max), self.retry_after_min)
         exponent = max(failures - 1, 0)
         if self.backoff_base * 2.0 ** min(exponent, 64) >= self.backoff_max:
             return self.backoff_max

@@ -21,6 +21,7 @@ from sipstack.uri import URI, SipURI, parse_uri
 HeaderItems = Iterable[tuple[str, str]]
 # callid = word [ "@" word ] (§25.1); any non-blank run is accepted as a word.
 _CALL_ID_RE = re.compile(r"\S+\Z")
+_MAX_SCALAR = 0xFFFFFFFF
 
 
 class _Views:
@@ -115,9 +116,13 @@ class _Views:
         if value is None:
             return None
         value = value.strip()
-        if not value.isdigit():
-            raise RemoteProtocolError(f"invalid {name} value {value!r}")
-        return int(value)
+        if not (value.isdigit() and value.isascii()):
+            raise RemoteProtocolError(f"invalid {name} value {value[:40]!r}")
+        # Scalars are 32-bit (RFC 4475 §3.1.2.4); strict: larger is malformed.
+        digits = value.lstrip("0")
+        if len(digits) > 10 or int(digits or "0") > _MAX_SCALAR:
+            raise RemoteProtocolError(f"{name} value out of range: {value[:40]}")
+        return int(digits or "0")
 
 
 @dataclass(frozen=True, slots=True, eq=False)

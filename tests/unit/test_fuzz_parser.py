@@ -19,6 +19,7 @@ from sipstack.headers import CSeq, NameAddr, Via
 from sipstack.message import Request, Response
 from sipstack.parser import parse_message
 from sipstack.uri import parse_uri
+from sipstack.validate import check_request
 
 CORPUS = Path(__file__).resolve().parents[2].parent / "shared" / "conformance"
 SEEDS = [p.read_bytes() for p in sorted(CORPUS.glob("rfc*/*.sip"))]
@@ -39,6 +40,11 @@ HEADER_LINES = [
     b"Route: <sip:a@b;lr>, <",
     b":",
     b"X-\x00: \x00",
+    b"Expires: \xc2\xb2",
+    b"Max-Forwards: " + b"9" * 5000,
+    b"Require: ,",
+    b"Accept: ;,",
+    b"Content-Type: ;",
 ]
 SPECIAL = [b"\r\n", b"\r\n\r\n", b"\n", b":", b";", b",", b'"', b"\\", b"<", b">", b"[",
            b"]", b"%", b"@", b" ", b"\x00", b"\xff", b"SIP/2.0", b"sip:", b"%4"]
@@ -77,10 +83,20 @@ def check(data: bytes) -> None:
     again = parse_message(wire)
     assert bytes(again) == wire
     assert same_values(message, again)
-    # The lazy views must also fail only with SipError.
+    # The lazy views and the application checks must also fail only with SipError.
     for view in ("vias", "contacts", "content_type"):
         with contextlib.suppress(SipError):
             getattr(message, view)
+    for name in ("Max-Forwards", "Expires", "Content-Length"):
+        with contextlib.suppress(SipError):
+            message.header_int(name)
+    if isinstance(message, Request):
+        for forwarding in (False, True):
+            with contextlib.suppress(SipError):
+                check_request(message, supported=frozenset(("timer",)),
+                              allowed_methods=frozenset(("INVITE", "REGISTER")),
+                              accepted_types=frozenset(("application/sdp",)),
+                              forwarding=forwarding)
 
 
 def same_values(a: Request | Response, b: Request | Response) -> bool:

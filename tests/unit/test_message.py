@@ -81,6 +81,18 @@ def test_typed_views() -> None:
     assert star.contact_star and star.contacts == ()
 
 
+@pytest.mark.parametrize("value", ["9" * 5000, "4294967296", "\u00b2", "-1", "1 2", ""])
+def test_header_int_refuses_what_is_not_a_32_bit_number(value: str) -> None:
+    with pytest.raises(RemoteProtocolError):
+        invite(Expires=value).header_int("Expires")
+
+
+def test_header_int_leading_zeros() -> None:
+    assert invite(Expires="0068").header_int("Expires") == 68
+    assert invite(Expires="000").header_int("Expires") == 0
+    assert invite(Expires="4294967295").header_int("Expires") == 2**32 - 1
+
+
 def test_lazy_views_raise_remote_errors() -> None:
     request = invite(Expires="soon", Contact="<sip:a@b")
     with pytest.raises(RemoteProtocolError):

@@ -18,7 +18,7 @@ from sipstack.framing import StreamFramer
 from sipstack.headers import CSeq, NameAddr, Via
 from sipstack.message import Request, Response
 from sipstack.parser import parse_message
-from sipstack.uri import parse_uri
+from sipstack.uri import SipURI, parse_uri
 from sipstack.validate import check_request
 
 CORPUS = Path(__file__).resolve().parents[2].parent / "shared" / "conformance"
@@ -149,3 +149,27 @@ def test_value_parsers_raise_only_sip_errors(text: str) -> None:
         except SipError:
             continue
         assert parse(str(value)) == value
+
+
+def _outcome(parse: object, text: str) -> object:
+    try:
+        return parse(text)  # type: ignore[operator]
+    except SipError:
+        return SipError
+
+
+@settings(max_examples=1500, deadline=None)
+@given(st.lists(st.sampled_from(FRAGMENTS), max_size=20).map("".join))
+def test_fast_paths_agree_with_the_general_parsers(text: str) -> None:
+    # The one-regex fast paths must accept exactly what the general code
+    # accepts for those inputs, with the same values.
+    for fast, general in (
+        (SipURI.parse, SipURI._parse_general),
+        (NameAddr.parse, NameAddr._parse_general),
+    ):
+        for candidate in (text, "sip:" + text, f"<sip:{text}>", f"A <sip:a@{text}>"):
+            expected = _outcome(general, candidate)
+            assert _outcome(fast, candidate) == expected, candidate
+    # A leading blank keeps a Via off its fast path.
+    for candidate in ("SIP/2.0/UDP " + text, "SIP/2.0/TCP h" + text):
+        assert _outcome(Via.parse, candidate) == _outcome(Via.parse, " " + candidate), candidate

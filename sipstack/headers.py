@@ -3,7 +3,11 @@
 RFC 3261 §7.3 (header syntax, lists, folding), §20 (each header), §25.1
 (grammar of name-addr, via-parm, generic-param, quoted-string).
 Values are stored as text; typed views (:class:`Via`, :class:`NameAddr`,
-:class:`CSeq`) are parsed on first use and cached.
+:class:`CSeq`) are parsed on first use and cached.  Each typed value has
+``parse()``, ``str()`` and ``bytes()``; the common spellings take a one-regex
+fast path, everything else the general code.  The lexical helpers (token,
+quoted-string, generic-param) live in :mod:`sipstack.syntax` and are
+re-exported here.
 """
 
 from __future__ import annotations

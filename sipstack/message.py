@@ -2,7 +2,8 @@
 
 Messages are frozen; typed views of the headers that routing and transaction
 matching need (Via, From/To tags, Call-ID, CSeq) are parsed once and cached.
-``bytes(message)`` serialises with a Content-Length computed from the body.
+``bytes(message)`` serialises with a Content-Length computed from the body;
+``Request.parse``/``Response.parse`` read one back (see :mod:`sipstack.parser`).
 """
 
 from __future__ import annotations

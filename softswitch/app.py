@@ -64,7 +64,8 @@ class Softswitch:
         self.wall_now = wall_clock
         self.location = LocationService()
         secret = hashlib.sha256(f"{config.database_url}|{config.sip.realm}".encode()).digest()
-        self.digest = DigestServer(config.sip.realm, secret, algorithms=("SHA-256", "MD5"))
+        self.digest = DigestServer(config.sip.realm, secret,
+                                   algorithms=tuple(config.sip.digest_algorithms))
         self.registrar = Registrar(self.location, self.digest, self._password,
                                    RegistrarSettings(config.registrar.min_expires,
                                                      config.registrar.max_expires,

@@ -66,6 +66,9 @@ class InviteHandler:
             decision = route_from_trunk(app.config, trunk, _user(request.uri),
                                         _user(request.to.uri))
         else:
+            if not self._may_challenge(event):
+                app.endpoint.answer(event.session, 403, app.now(), reason="Unknown peer")
+                return
             extension = self._authenticate(event)
             if extension is None:
                 return
@@ -81,6 +84,14 @@ class InviteHandler:
         if "Proxy-Authorization" in headers or "Authorization" in headers:
             return True
         return self.app.location.has_source(event.source, self.app.wall_now())
+
+    def _may_challenge(self, event: IncomingCall) -> bool:
+        """Only what claims to be one of our phones earns a digest challenge;
+        an unknown peer (a scanner, a trunk calling from the wrong address)
+        is refused outright and creates no call."""
+        if self._from_phone(event):
+            return True
+        return self.app.config.extension(_user(event.request.from_.uri) or "") is not None
 
     def _authenticate(self, event: IncomingCall) -> Extension | None:
         app = self.app
@@ -129,7 +140,8 @@ class InviteHandler:
         domain = app.config.sip.realm
         display = f'"{caller.name}" ' if caller.name else ""
         return [Target(uri=b.contact, from_=f"{display}<sip:{caller.number}@{domain}>",
-                       to=f"<sip:{number}@{domain}>", destination=b.source, peer=b.contact)
+                       to=f"<sip:{number}@{domain}>", destination=b.destination(),
+                       peer=b.contact)
                 for b in app.location.lookup(number, app.wall_now())]
 
     def trunk_target(self, trunk: Trunk, number: str, caller: Caller) -> Target:

@@ -10,7 +10,9 @@ from __future__ import annotations
 from collections.abc import Iterator
 from dataclasses import dataclass
 
+from sipstack.errors import SipError
 from sipstack.events import Address
+from sipstack.uri import SipURI
 
 
 @dataclass(frozen=True, slots=True)
@@ -29,6 +31,19 @@ class Binding:
     cseq: int
     q: float = 1.0
     user_agent: str = ""
+
+    def destination(self) -> Address | None:
+        """Where requests to this contact go: the flow the REGISTER came over
+        when that is a connection or the phone is behind NAT (its Contact
+        names another host), else None to follow the Contact URI itself."""
+        if self.source.transport != "udp":
+            return self.source
+        try:
+            uri = SipURI.parse(self.contact)
+        except SipError:
+            return self.source
+        host = uri.host[1:-1] if uri.host.startswith("[") else uri.host
+        return None if host == self.source.host else self.source
 
     def expires_in(self, now: float) -> int:
         return max(0, round(self.expires_at - now))

@@ -179,9 +179,9 @@ class Dialog:
         if remote_tag is None:
             # RFC 2543 peers omit the From tag; the dialog id then has an empty one.
             remote_tag = ""
-        target = _first_contact(request)
-        if target is None:
-            raise RemoteProtocolError("dialog-creating request without Contact", 400)
+        # An RFC 2543 INVITE may lack Contact (RFC 4475 §3.4.1): its From is
+        # then the only address of the caller.
+        target = _first_contact(request) or request.from_.uri
         dialog = cls(
             call_id=request.call_id, local_tag=tag, remote_tag=remote_tag,
             local_uri=response.to, remote_uri=request.from_, remote_target=target,

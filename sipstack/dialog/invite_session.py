@@ -60,7 +60,7 @@ from sipstack.dialog.states import Role, SessionState
 from sipstack.dialog.table import DialogTable
 from sipstack.dialog.uac import cancel, initial_response
 from sipstack.dialog.uas import answered_initial
-from sipstack.errors import LocalProtocolError, RemoteProtocolError
+from sipstack.errors import LocalProtocolError
 from sipstack.events import IdFactory
 from sipstack.message import Request, Response, make_response
 
@@ -138,8 +138,8 @@ class InviteSession:
         """The session of an INVITE we received (out of dialog: no To tag)."""
         if invite.method != "INVITE" or invite.to.tag is not None:
             raise LocalProtocolError("a UAS session needs an initial INVITE")
-        if not invite.contacts:
-            raise RemoteProtocolError("INVITE without Contact", 400)  # §8.1.1.8
+        # §8.1.1.8 requires Contact, but RFC 2543 peers omit it (RFC 4475
+        # §3.4.1): the dialog then targets the From URI.
         return cls(Role.UAS, invite, ids=ids, via=via, contact=contact,
                    local_tag=ids.tag(), table=table, fraction=fraction, t1=t1,
                    session_timer=session_timer)

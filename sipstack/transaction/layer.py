@@ -82,6 +82,8 @@ class TransactionLayer:
         self._heap: TimerHeap[Transaction] = TimerHeap()
         self._events: deque[TransactionEvent] = deque()
         self._out: list[Datagram] = []
+        # Requests moved to TCP by size (§18.1.1): their UDP form, for a fallback.
+        self._fallback: dict[str, tuple[Request, bytes, Address]] = {}
 
     def __len__(self) -> int:
         """How many transactions are alive."""
@@ -157,6 +159,13 @@ class TransactionLayer:
     def transport_error(self, key: str, now: float) -> None:
         """The adapter could not send a datagram of transaction ``key``
         (§17.1.4, §17.2.4). Reports for a finished transaction are ignored."""
+        fallback = self._fallback.pop(key, None)
+        if fallback is not None and key in self._clients:
+            # §18.1.1: a request moved to TCP only for its size goes back to
+            # UDP when the connection cannot be made.
+            self._heap.cancel_all(self._clients[key], self._clients[key].TIMERS)
+            self._start_client(key, *fallback, now)
+            return
         tx = self._clients.get(key) or self._servers.get(key)
         if tx is not None:
             self._apply(tx, tx.handle(TRANSPORT_FAILED, now), now, None)
@@ -183,16 +192,23 @@ class TransactionLayer:
         key = client_key(branch, method)
         if key in self._clients:
             raise LocalProtocolError(f"branch {branch} already used by a {method} transaction")
-        request, data, destination = fit_transport(request, bytes(request), destination)
+        data = bytes(request)
+        sized, sized_data, sized_destination = fit_transport(request, data, destination)
+        if sized_destination is not destination:
+            self._fallback[key] = (request, data, destination)
+        self._start_client(key, sized, sized_data, sized_destination, now)
+        return key
+
+    def _start_client(self, key: str, request: Request, data: bytes, destination: Address,
+                      now: float) -> None:
         tx: ClientTransaction
-        if method == "INVITE":
+        if request.method == "INVITE":
             tx = ClientInviteTransaction(key, request, data, destination, self._timer_values)
         else:
-            tx = ClientNonInviteTransaction(key, method, data, destination,
+            tx = ClientNonInviteTransaction(key, request.method, data, destination,
                                             self._timer_values)
         self._clients[key] = tx
         self._apply(tx, tx.start(now), now, None)
-        return key
 
     def send_stateless(self, message: Request | Response, destination: Address) -> None:
         """Queue a message outside any transaction: the ACK for a 2xx
@@ -264,6 +280,7 @@ class TransactionLayer:
         self._heap.cancel_all(tx, tx.TIMERS)
         if isinstance(tx, ClientInviteTransaction | ClientNonInviteTransaction):
             del self._clients[tx.key]
+            self._fallback.pop(tx.key, None)
         else:
             del self._servers[tx.key]
         if effect.reason == "timeout":

@@ -9,6 +9,8 @@ and a REGISTER that asks for no expiry gets ``default_expires``.
 
 from __future__ import annotations
 
+from typing import Literal
+
 from pydantic import Field
 
 from softswitch.config.types import IpAddress, Port, Section, Transport
@@ -48,6 +50,14 @@ class SipSettings(Section):
         default="softswitch",
         min_length=1,
         description="Value of the User-Agent and Server headers the switch sends.",
+    )
+    digest_algorithms: tuple[Literal["SHA-256", "MD5"], ...] = Field(
+        default=("SHA-256", "MD5"),
+        min_length=1,
+        description=(
+            "Digest algorithms offered to phones, most preferred first (RFC 8760). "
+            "Clients that read only the first challenge (SIPp 3.6) need MD5 first."
+        ),
     )
 
     @property

@@ -636,8 +636,10 @@ def test_final_response_stops_reliable_retransmissions() -> None:
     assert bob.get_timer() is None
 
 
-def test_invite_without_contact_is_refused() -> None:
+def test_rfc2543_invite_without_contact_targets_the_from_uri() -> None:
     invite = invite_text()
-    with pytest.raises(RemoteProtocolError) as err:
-        callee(invite.replace(headers=invite.headers.without("Contact")))
-    assert err.value.status_hint == 400
+    legacy = invite.replace(headers=invite.headers.without("Contact"))
+    bob = callee(legacy)
+    bob.respond(legacy, 200, now=0.0, body=b"v=0\r\n")
+    assert bob.dialog is not None
+    assert bob.dialog.remote_target == legacy.from_.uri

@@ -18,6 +18,7 @@ from sipstack.transaction import (
     RequestReceived,
     StrayResponse,
     TransactionLayer,
+    TransportError,
     make_ack_for_error,
     make_cancel,
 )
@@ -179,6 +180,21 @@ def test_oversized_udp_request_switches_to_tcp() -> None:
     sent = parse_message(datagram.data)
     assert sent.via.transport == "TCP" and sent.via.branch == "z9hG4bKm1"
     assert layer.get_timer() == 32.0  # reliable now: no Timer E, only F
+
+
+def test_request_moved_to_tcp_by_size_falls_back_to_udp_when_tcp_fails() -> None:
+    layer = TransactionLayer(CounterIds())
+    dest = Address("udp", "192.0.2.2", 5070)
+    key = layer.send_request(request("MESSAGE", body=b"x" * UDP_MTU_LIMIT), dest, 0.0)
+    [over_tcp] = layer.datagrams_to_send()
+    assert over_tcp.address.transport == "tcp"
+    layer.transport_error(key, 0.1)  # §18.1.1: connection refused -> retry over UDP
+    [over_udp] = layer.datagrams_to_send()
+    assert over_udp.address == dest and parse_message(over_udp.data).via.transport == "UDP"
+    assert layer.next_event() is None  # the TU sees nothing of it
+    assert layer.get_timer() == pytest.approx(0.6)  # Timer E runs again, from the retry
+    layer.transport_error(key, 0.2)  # a failure over UDP is a real one
+    assert isinstance(layer.next_event(), TransportError)
 
 
 def test_small_udp_request_stays_on_udp() -> None:

@@ -13,6 +13,7 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import logging
+import random
 import socket
 import time
 from collections.abc import Callable
@@ -36,6 +37,7 @@ from softswitch.legs import Leg
 from softswitch.location import LocationService
 from softswitch.persistence import Persistence
 from softswitch.registrar import Registrar, RegistrarSettings
+from softswitch.trunks import TrunkRegistrations
 
 log = logging.getLogger("softswitch")
 
@@ -81,6 +83,10 @@ class Softswitch:
         self._trunk_addresses: dict[str, Address] = {}
         self._tasks: list[asyncio.TimerHandle] = []
         self._stopped = asyncio.Event()
+        # Built at start, once the operators' host names are resolved.
+        self.registrations = TrunkRegistrations((), self.endpoint, self.endpoint.config.contact)
+        self._trunk_timer: asyncio.TimerHandle | None = None
+        self._trunk_deadline: float | None = None
 
     # -- lifecycle ----------------------------------------------------------------
 
@@ -114,6 +120,12 @@ class Softswitch:
             self.addresses.append(bound)
             log.info("listening on %s", bound)
         self._every(HEARTBEAT, self._heartbeat)
+        self.registrations = TrunkRegistrations(
+            self.config.trunks, self.endpoint, self.endpoint.config.contact,
+            jitter=random.random, destination=self.trunk_address)
+        self.registrations.start(self.now())
+        self.runner.pump()
+        self._arm_trunks()
         log.info("softswitch ready: %d extensions, %d trunks, %d bindings restored",
                  len(self.config.extensions), len(self.config.trunks),
                  self.location.count(self.wall_now()))
@@ -134,8 +146,15 @@ class Softswitch:
         for call in list(self.calls.values()):
             call.hang_up("softswitch stopping")
         if self.runner is not None:
+            self.registrations.stop(self.now())
             self.runner.pump()
-            await asyncio.sleep(0.2)  # let the BYEs and CANCELs leave
+            await asyncio.sleep(0.2)  # let the BYEs, CANCELs and un-REGISTERs leave
+            for _ in range(20):
+                if self.registrations.stopped:
+                    break
+                await asyncio.sleep(0.1)
+        if self._trunk_timer is not None:
+            self._trunk_timer.cancel()
         for handle in self._tasks:
             handle.cancel()
         if self.runner is not None:
@@ -222,6 +241,26 @@ class Softswitch:
 
     # -- endpoint events ------------------------------------------------------------------
 
+    def _arm_trunks(self) -> None:
+        """Keep one loop timer on the trunk registrations' next deadline."""
+        deadline = self.registrations.get_timer()
+        if deadline == self._trunk_deadline or self.runner is None:
+            return
+        if self._trunk_timer is not None:
+            self._trunk_timer.cancel()
+        self._trunk_deadline = deadline
+        self._trunk_timer = None
+        if deadline is not None:
+            self._trunk_timer = self.runner.loop.call_at(deadline, self._trunk_fire)
+
+    def _trunk_fire(self) -> None:
+        self._trunk_timer = None
+        self._trunk_deadline = None
+        self.registrations.handle_timer(self.now())
+        if self.runner is not None:
+            self.runner.pump()
+        self._arm_trunks()
+
     def _on_event(self, event: Any) -> None:
         if isinstance(event, SessionEvent):
             leg = self.legs.get(id(event.session))
@@ -263,4 +302,7 @@ class Softswitch:
                      outcome.reason)
 
     def _on_response(self, event: ResponseEvent) -> None:
+        if self.registrations.on_response(event, self.now()):
+            self._arm_trunks()
+            return
         log.debug("response %d to %s", event.response.status, event.request.method)

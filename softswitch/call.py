@@ -135,8 +135,9 @@ class Call:
                                  self.info.direction, host.wall(), self.info.caller_name,
                                  self.info.trunk))
         self._leg_started(self.caller, LegRole.CALLER)
-        if not targets:
-            self._fail(480, "nobody to ring")
+        if not targets:  # nothing registered: unavailable, not unanswered
+            self.caller.end(480, "not registered")
+            self._end(Disposition.UNAVAILABLE, HangupSide.SYSTEM, 480, "not registered")
             return
         self._timers.append(host.call_later(self.info.ring_timeout, self._ring_timeout))
         for target in targets:

@@ -243,9 +243,12 @@ class Leg:
         status = message.status if isinstance(message, Response) else 0
         if not self.answered and status == 0:
             status = 487 if output.reason == "cancelled" else 408
+        reason = output.reason
+        if isinstance(message, Response) and output.by.value == "remote" and message.reason:
+            reason = message.reason  # the far end's own words ("Busy Here") go on
         self.ended = True
         self.host.bind(self.session, None)
-        self._emit(Release(status, output.reason, output.by.value == "remote"))
+        self._emit(Release(status, reason, output.by.value == "remote"))
 
     def _retry_with_credentials(self, message: Request | Response | None) -> bool:
         if (not isinstance(message, Response) or message.status not in (401, 407)

@@ -22,6 +22,7 @@ from softswitch.storage import open_storage
 from softswitch.storage.records import CallRecord, LegRecord
 
 ROOT = Path(__file__).resolve().parents[2]
+DEMO_PORT = 5060  # the built-in demo configuration's SIP port
 
 
 def demo_config(port: int, data_dir: Path, *, trunk_port: int = 5080,
@@ -71,18 +72,29 @@ extension = "101"
 
 
 class SwitchProcess:
-    """``softswitch run`` in a child process."""
+    """``softswitch run`` in a child process.
 
-    def __init__(self, tmp: Path, config: str | None = None, **options: object) -> None:
+    With ``newcomer=True`` it is started the way the README tells a newcomer:
+    ``python -m softswitch run`` with no arguments, in ``tmp`` as working
+    directory, so the built-in demo configuration (127.0.0.1:5060) and its
+    ``./var`` data directory are used. A stopped process can be started again
+    on the same configuration and data (a restart after a crash).
+    """
+
+    def __init__(self, tmp: Path, config: str | None = None, *, newcomer: bool = False,
+                 **options: object) -> None:
         self.tmp = tmp
-        self.port = free_port()
+        self.newcomer = newcomer
+        self.port = DEMO_PORT if newcomer else free_port()
         self.data_dir = tmp / "var"
         self.config_path = tmp / "softswitch.toml"
-        text = config if config is not None else demo_config(self.port, self.data_dir,
-                                                              **options)  # type: ignore[arg-type]
-        self.config_path.write_text(text)
+        if not newcomer:
+            text = config if config is not None else demo_config(
+                self.port, self.data_dir, **options)  # type: ignore[arg-type]
+            self.config_path.write_text(text)
         self.log_path = tmp / "softswitch.log"
         self.process: subprocess.Popen[bytes] | None = None
+        self.starts = 0
 
     @property
     def registrar(self) -> str:
@@ -91,21 +103,33 @@ class SwitchProcess:
     def uri(self, user: str) -> str:
         return f"sip:{user}@127.0.0.1:{self.port}"
 
-    def start(self, timeout: float = 15.0) -> SwitchProcess:
+    def _command(self) -> tuple[list[str], Path, dict[str, str]]:
         env = dict(os.environ, PYTHONUNBUFFERED="1")
+        if self.newcomer:
+            path = os.pathsep.join(p for p in (str(ROOT), env.get("PYTHONPATH")) if p)
+            return [sys.executable, "-m", "softswitch", "run"], self.tmp, \
+                dict(env, PYTHONPATH=path)
+        return [sys.executable, "-m", "softswitch", "run", "--config", str(self.config_path),
+                "--log-level", "DEBUG"], ROOT, env
+
+    def start(self, timeout: float = 15.0) -> SwitchProcess:
+        """Start the process and wait for this run's ``softswitch ready`` line."""
+        argv, cwd, env = self._command()
         with self.log_path.open("ab") as log:
-            self.process = subprocess.Popen(
-                [sys.executable, "-m", "softswitch", "run", "--config", str(self.config_path),
-                 "--log-level", "DEBUG"], cwd=ROOT, stdout=log, stderr=subprocess.STDOUT,
-                stdin=subprocess.DEVNULL, env=env)
+            log.write(f"=== start {self.starts + 1}: {' '.join(argv)}\n".encode())
+        offset = len(self.log())
+        self.starts += 1
+        with self.log_path.open("ab") as log:
+            self.process = subprocess.Popen(argv, cwd=cwd, stdout=log, stderr=subprocess.STDOUT,
+                                            stdin=subprocess.DEVNULL, env=env)
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
-            if "softswitch ready" in self.log():
+            if "softswitch ready" in self.log()[offset:]:
                 return self
             if self.process.poll() is not None:
                 break
             time.sleep(0.05)
-        raise RuntimeError(f"softswitch did not start:\n{self.log()[-3000:]}")
+        raise RuntimeError(f"softswitch did not start:\n{self.log()[offset:][-3000:]}")
 
     def log(self) -> str:
         return self.log_path.read_text(errors="replace") if self.log_path.exists() else ""

@@ -1,0 +1,100 @@
+"""Answered calls through the B2BUA: hold and unhold relayed leg to leg
+(F-SIP-2 re-INVITE through F-SIP-5 phones), blind transfer by REFER
+(F-SIP-6) and the maximum call duration (F-ROUTE-10), with real pjsua2
+phones and a real ``softswitch run``."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+from peers import Phone
+from switch import SwitchProcess
+from test_b2bua_calls import registered
+
+pytestmark = pytest.mark.integration
+
+
+def connect(alice: Phone, bob: Phone, switch: SwitchProcess, number: str) -> tuple[int, int]:
+    """``alice`` calls ``number``, which rings ``bob``, who answers."""
+    call = alice.call(switch.uri(number))
+    incoming = bob.wait_incoming(timeout=10)
+    bob.answer(incoming.call)
+    alice.wait_state(call, "CONFIRMED", timeout=10)
+    bob.wait_state(incoming.call, "CONFIRMED", timeout=10)
+    alice.wait_media(call, "ACTIVE", timeout=10)
+    bob.wait_media(incoming.call, "ACTIVE", timeout=10)
+    return call, incoming.call
+
+
+def test_hold_and_unhold_pass_through(phones: Callable[..., Phone],
+                                      tmp_path: Path) -> None:  # F-SIP-5
+    with SwitchProcess(tmp_path) as switch:
+        alice = registered(phones, switch, "101")
+        bob = registered(phones, switch, "102")
+        call, answered = connect(alice, bob, switch, "102")
+        mark_a, mark_b = alice.mark(), bob.mark()
+        alice.hold(call)
+        alice.wait_media(call, "LOCAL_HOLD", timeout=10, start=mark_a)
+        bob.wait_media(answered, "REMOTE_HOLD", timeout=10, start=mark_b)
+        mark_a, mark_b = alice.mark(), bob.mark()
+        alice.unhold(call)
+        alice.wait_media(call, "ACTIVE", timeout=10, start=mark_a)
+        bob.wait_media(answered, "ACTIVE", timeout=10, start=mark_b)
+        assert alice.call_info(call)["state"] == "CONFIRMED"
+        assert bob.call_info(answered)["state"] == "CONFIRMED"
+        bob.hangup(answered)
+        alice.wait_state(call, "DISCONNECTED", timeout=10)
+        [record] = switch.wait_calls(1)
+    assert record.disposition == "answered" and record.hangup_side == "callee"
+
+
+def test_blind_transfer_connects_the_caller_to_103(phones: Callable[..., Phone],
+                                                   tmp_path: Path) -> None:  # F-SIP-6
+    with SwitchProcess(tmp_path) as switch:
+        alice = registered(phones, switch, "101")
+        bob = registered(phones, switch, "102")
+        carol = registered(phones, switch, "103")
+        call, answered = connect(alice, bob, switch, "102")
+        mark_a = alice.mark()
+        bob.transfer(answered, switch.uri("103"))
+        transferred = carol.wait_incoming(timeout=10)
+        assert transferred.from_.find("101") >= 0, f"103 sees the call from {transferred.from_}"
+        carol.answer(transferred.call)
+        carol.wait_state(transferred.call, "CONFIRMED", timeout=10)
+        bob.wait_state(answered, "DISCONNECTED", timeout=10)
+        carol.wait_media(transferred.call, "ACTIVE", timeout=10)
+        alice.wait_media(call, "ACTIVE", timeout=10, start=mark_a)
+        time.sleep(0.5)
+        assert alice.call_info(call)["state"] == "CONFIRMED"
+        assert carol.call_info(transferred.call)["state"] == "CONFIRMED"
+        status = bob.events("transfer_status", answered)
+        assert status and status[-1].get("code") == 200, f"NOTIFYs seen by 102: {status}"
+        alice.hangup(call)
+        carol.wait_state(transferred.call, "DISCONNECTED", timeout=10)
+        [record] = switch.wait_calls(1)
+        legs = switch.legs(record.id)
+    assert record.disposition == "answered" and record.hangup_side == "caller"
+    peers = {leg.index: leg for leg in legs}
+    assert len(peers) == 3 and all(leg.answer_time is not None for leg in legs)
+    assert all(leg.end_time is not None for leg in legs)
+
+
+def test_maximum_call_duration_ends_both_legs(phones: Callable[..., Phone],
+                                              tmp_path: Path) -> None:  # F-ROUTE-10
+    with SwitchProcess(tmp_path, max_call_duration=3) as switch:
+        alice = registered(phones, switch, "101")
+        bob = registered(phones, switch, "102")
+        call, answered = connect(alice, bob, switch, "102")
+        up = time.monotonic()
+        by_caller = alice.wait_state(call, "DISCONNECTED", timeout=10)
+        lasted = time.monotonic() - up
+        by_callee = bob.wait_state(answered, "DISCONNECTED", timeout=5)
+        [record] = switch.wait_calls(1)
+    assert 2.0 <= lasted <= 5.0, f"the call lasted {lasted:.1f} s with a 3 s limit"
+    assert by_caller.code == 200 and by_callee.code == 200  # BYE on both legs
+    assert record.disposition == "max_duration" and record.hangup_side == "system"
+    assert record.end_reason is not None and "maximum call duration" in record.end_reason
+    assert record.billable_seconds is not None and 2.0 <= record.billable_seconds <= 5.0

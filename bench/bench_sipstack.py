@@ -1,9 +1,16 @@
 """SIP stack micro-benchmarks on one core, no sockets.
 
-- parse + serialise of a typical INVITE with SDP (messages/s);
-- a full in-memory INVITE transaction exchange (transactions/s): a client and
-  a server transaction layer exchange INVITE, 100, 180, 200 and the ACK for the
-  2xx as bytes through ``parse_message``, as they would over a socket.
+- parse + serialise of a typical INVITE with SDP (messages/s); every INVITE
+  carries its own branch, From tag and Call-ID, as on a real wire;
+- a full INVITE transaction exchange (transactions/s): a client and a server
+  transaction layer exchange INVITE, 100, 180, 200 and the ACK for the 2xx as
+  bytes through ``parse_message``, as they would over a socket;
+- the same exchange in memory: the layers still serialise what they send, but
+  the receiving layer is handed the sender's message object (parse skipped);
+  the TU sends the 100 (Trying) itself so that every message is one it holds.
+
+Each exchange has its own branch, tags and Call-ID, so values parsed for one
+call cannot be reused by the next.
 
 Run: ``python -m bench.bench_sipstack [--quick] [--out FILE]``.
 """
@@ -20,6 +27,7 @@ from bench.common import write_report
 from sipstack.events import Address, CounterIds
 from sipstack.message import Request, Response, make_response
 from sipstack.parser import parse_message
+from sipstack.transaction.base import RequestReceived, ResponseReceived
 from sipstack.transaction.layer import TransactionLayer
 
 INVITE_HEAD = (
@@ -44,6 +52,13 @@ SDP = (
     b"a=rtpmap:101 telephone-event/8000\r\na=fmtp:101 0-16\r\na=ptime:20\r\n"
 )
 INVITE = INVITE_HEAD % len(SDP) + SDP
+# Distinct INVITEs (branch, From tag, Call-ID) for the parse figures.
+VARIANTS = [
+    INVITE.replace(b"z9hG4bK776asdhds", b"z9hG4bK776as%05d" % i)
+    .replace(b"tag=1928301774", b"tag=19283%05d" % i)
+    .replace(b"a84b4c76e66710@", b"a84b4c76e%05d@" % i)
+    for i in range(1024)
+]
 
 
 def rate(fn: Callable[[], object], seconds: float) -> float:
@@ -68,40 +83,76 @@ def rate(fn: Callable[[], object], seconds: float) -> float:
     return best
 
 
-def parse_serialise() -> None:
-    bytes(parse_message(INVITE))
+class Cycle:
+    """Parse (and serialise) the next of :data:`VARIANTS` on each call."""
+
+    def __init__(self, serialise: bool) -> None:
+        self.i = 0
+        self.serialise = serialise
+
+    def __call__(self) -> None:
+        self.i = (self.i + 1) & 1023
+        message = parse_message(VARIANTS[self.i])
+        if self.serialise:
+            bytes(message)
 
 
 class Exchange:
-    """A UAC layer and a UAS layer wired back to back through bytes."""
+    """A UAC layer and a UAS layer wired back to back through bytes (or, with
+    ``in_memory``, through the message objects)."""
 
-    def __init__(self) -> None:
+    def __init__(self, in_memory: bool = False) -> None:
+        self.in_memory = in_memory
         self.uac = TransactionLayer(CounterIds("c"))
-        self.uas = TransactionLayer(CounterIds("s"), send_trying=True)
+        self.uas = TransactionLayer(CounterIds("s"), send_trying=not in_memory)
         self.uac_addr = Address("udp", "192.0.2.1", 5060)
         self.uas_addr = Address("udp", "192.0.2.10", 5060)
         self.n = 0
         self.now = 0.0
-        self.template = parse_message(INVITE)
+        template = parse_message(INVITE)
+        assert isinstance(template, Request)
+        self.template = template
+        self.fields = [(n, v) for n, v in self.template.headers
+                       if n not in ("Via", "From", "Call-ID", "Content-Length")]
 
-    def _carry(self, src: TransactionLayer, dst: TransactionLayer, addr: Address) -> None:
-        for dgram in src.datagrams_to_send():
-            dst.receive_message(parse_message(dgram.data), addr, self.now)
+    def _carry(self, src: TransactionLayer, dst: TransactionLayer, addr: Address,
+               message: Request | Response) -> None:
+        """Move what ``src`` sent (one datagram: ``message``) to ``dst``."""
+        datagrams = src.datagrams_to_send()
+        for dgram in datagrams:
+            received = message if self.in_memory else parse_message(dgram.data)
+            dst.receive_message(received, addr, self.now)
+        assert len(datagrams) == 1
+
+    def _invite(self) -> Request:
+        n = self.n
+        template = self.template
+        return Request.build("INVITE", template.uri, [
+            ("Via", f"SIP/2.0/UDP 192.0.2.1:5060;branch=z9hG4bKb{n};rport"),
+            ("From", f'"Alice" <sip:101@example.com>;tag=a{n}'),
+            ("Call-ID", f"{n}-a84b4c76e66710@pc33.example.com"),
+            *self.fields], template.body)
 
     def run_one(self) -> None:
         self.n += 1
         self.now += 0.001
-        invite = self.template.replace(headers=self.template.headers.with_replaced(
-            "Via", f"SIP/2.0/UDP 192.0.2.1:5060;branch=z9hG4bKb{self.n};rport"))
+        invite = self._invite()
         self.uac.send_request(invite, self.uas_addr, self.now)
-        self._carry(self.uac, self.uas, self.uac_addr)
+        self._carry(self.uac, self.uas, self.uac_addr, invite)
         event = self.uas.next_event()
-        assert event is not None
+        assert isinstance(event, RequestReceived)
         key, request = event.key, event.request
-        self._carry(self.uas, self.uac, self.uas_addr)  # 100 Trying
+        if self.in_memory:  # the TU sends the 100 (Trying) itself
+            trying = make_response(request, 100)
+            self.uas.send_response(key, trying, self.now)
+            self._carry(self.uas, self.uac, self.uas_addr, trying)
+        else:
+            self._carry(self.uas, self.uac, self.uas_addr, request)
+        to_tag = f"as{self.n}"
         for status in (180, 200):
-            self.uas.send_response(key, make_response(request, status, to_tag="as1"), self.now)
-            self._carry(self.uas, self.uac, self.uas_addr)
+            response = make_response(request, status, to_tag=to_tag)
+            self.uas.send_response(key, response, self.now)
+            self._carry(self.uas, self.uac, self.uas_addr, response)
         final = self._last_response()
         ack = Request.build("ACK", request.uri, [
             ("Via", f"SIP/2.0/UDP 192.0.2.1:5060;branch=z9hG4bKa{self.n}"),
@@ -110,16 +161,15 @@ class Exchange:
             ("Call-ID", request.call_id), ("CSeq", f"{request.cseq.seq} ACK"),
             ("Max-Forwards", "70")])
         self.uac.send_stateless(ack, self.uas_addr)
-        self._carry(self.uac, self.uas, self.uac_addr)
+        self._carry(self.uac, self.uas, self.uac_addr, ack)
         while self.uas.next_event() is not None:
             pass
 
     def _last_response(self) -> Response:
         last = None
         while (event := self.uac.next_event()) is not None:
-            response = getattr(event, "response", None)
-            if response is not None:
-                last = response
+            if isinstance(event, ResponseReceived):
+                last = event.response
         assert last is not None and last.status == 200
         return last
 
@@ -132,8 +182,8 @@ class Exchange:
             pass
 
 
-def transactions_rate(seconds: float) -> float:
-    exchange = Exchange()
+def transactions_rate(seconds: float, in_memory: bool = False) -> float:
+    exchange = Exchange(in_memory)
     count = 0
 
     def one() -> None:
@@ -154,9 +204,10 @@ def main(argv: list[str] | None = None) -> Path:
     seconds = 0.5 if args.quick else 6.0
     figures = {
         "invite_bytes": len(INVITE),
-        "parse_serialise_per_s": round(rate(parse_serialise, seconds)),
-        "parse_only_per_s": round(rate(lambda: parse_message(INVITE), seconds)),
+        "parse_serialise_per_s": round(rate(Cycle(serialise=True), seconds)),
+        "parse_only_per_s": round(rate(Cycle(serialise=False), seconds)),
         "invite_transactions_per_s": round(transactions_rate(seconds)),
+        "invite_transactions_in_memory_per_s": round(transactions_rate(seconds, True)),
         "quick": args.quick,
     }
     path = write_report("sipstack", figures, args.out)

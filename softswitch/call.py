@@ -45,6 +45,10 @@ from softswitch.storage.records import Direction, Disposition, HangupSide, LegRo
 
 log = logging.getLogger(__name__)
 
+# Seconds the transferor's leg may stay up after a completed transfer before
+# the switch ends it (RFC 5589 §6: the transferor should BYE on the final NOTIFY).
+TRANSFEROR_GRACE = 2.0
+
 
 class Cancelable(Protocol):
     def cancel(self) -> None: ...
@@ -92,6 +96,17 @@ class Phase(enum.Enum):
     ENDED = "ended"
 
 
+@dataclass
+class _Transfer:
+    """A blind transfer under way: ``leg`` rings the target for ``transferor``."""
+
+    transferor: Leg
+    leg: Leg
+    timer: Cancelable | None = None
+    ringing: bool = False
+    timed_out: bool = False
+
+
 # Failure preference when every fork failed: lower wins.
 def _rank(status: int) -> int:
     if status in (486, 600):
@@ -121,7 +136,7 @@ class Call:
     _timers: list[Cancelable] = field(default_factory=list)
     _leg_count: int = 0
     _ringing_sent: bool = False
-    _transfer: tuple[Leg, Leg, object] | None = None  # (transferor, new leg, REFER)
+    _transfer: _Transfer | None = None
 
     def __post_init__(self) -> None:
         self.caller = Leg(self.host, self.caller_session, index=0,
@@ -164,7 +179,7 @@ class Call:
     # -- events -----------------------------------------------------------------
 
     def _on_event(self, leg: Leg, event: LegEvent) -> None:
-        if self._transfer is not None and leg is self._transfer[1]:
+        if self._transfer is not None and leg is self._transfer.leg:
             self._on_transfer_leg(leg, event)
             return
         handler = _EVENTS.get(type(event))
@@ -209,6 +224,8 @@ class Call:
         self._leg_ended(leg, event)
         if self.phase is Phase.ENDED:
             return
+        if self._transfer is not None and leg is self._transfer.transferor:
+            return  # a blind transferor may leave at once; the target still rings
         if leg is self.caller:
             cancelled = self.phase is Phase.RINGING
             for fork in self.forks:
@@ -259,39 +276,73 @@ class Call:
         leg.respond(event.token, 202)  # type: ignore[arg-type]
         leg.notify_transfer("SIP/2.0 100 Trying", final=False)
         target = targets[0]
-        body = other.remote_body
         session = self.host.endpoint.invite(target.uri, self.host.now(), from_=target.from_,
-                                            to=target.to, headers=target.headers, body=body,
+                                            to=target.to, headers=target.headers,
+                                            body=other.remote_body,
                                             destination=target.destination)
         self._leg_count += 1
         new = Leg(self.host, session, index=self._leg_count, peer=target.peer or target.uri,
                   on_event=self._on_event, credentials=target.credentials,
                   destination=target.destination)
         self._leg_started(new, LegRole.CALLEE)
-        self._transfer = (leg, new, event.token)
+        self._transfer = _Transfer(leg, new)
+        self._transfer.timer = self.host.call_later(self.info.ring_timeout,
+                                                    self._transfer_timeout)
 
     def _on_transfer_leg(self, new: Leg, event: LegEvent) -> None:
-        assert self._transfer is not None
-        transferor = self._transfer[0]
-        if isinstance(event, Answer):
-            self._transfer = None
-            transferee = self._peer_of(transferor)
-            transferor.notify_transfer("SIP/2.0 200 OK", final=True)
-            self.host.publish(LegAnswered(self.id, new.index, self.host.wall()))
-            if transferor is self.caller:
-                self.caller = new
-            else:
-                self.callee = new
-            self.forks = [self.callee] if self.callee else []
-            if transferee is not None:
-                transferee.offer("INVITE", event.body, None)
-            # The transferor normally hangs up on the 200 NOTIFY; make sure.
-            self._timers.append(self.host.call_later(5.0, lambda: self._drop(transferor)))
+        transfer = self._transfer
+        assert transfer is not None
+        if isinstance(event, Ringing) and not transfer.ringing:
+            transfer.ringing = True
+            transfer.transferor.notify_transfer("SIP/2.0 180 Ringing", final=False)
+        elif isinstance(event, Answer):
+            self._transfer_answered(transfer, event)
         elif isinstance(event, Release):
-            self._transfer = None
-            self._leg_ended(new, event)
-            transferor.notify_transfer(f"SIP/2.0 {event.status or 487} {event.reason}",
-                                       final=True)
+            self._transfer_failed(transfer, event)
+
+    def _transfer_answered(self, transfer: _Transfer, event: Answer) -> None:
+        self._close_transfer()
+        transferor, new = transfer.transferor, transfer.leg
+        transferee = self._peer_of(transferor)
+        transferor.notify_transfer("SIP/2.0 200 OK", final=True)
+        self.host.publish(LegAnswered(self.id, new.index, self.host.wall()))
+        if transferor is self.caller:
+            self.caller = new
+        else:
+            self.callee = new
+        self.forks = [self.callee] if self.callee else []
+        if transferee is not None:
+            transferee.offer("INVITE", event.body, None)
+        if not transferor.ended:  # it normally hangs up on the final NOTIFY
+            self._timers.append(self.host.call_later(TRANSFEROR_GRACE,
+                                                     lambda: self._drop(transferor)))
+
+    def _transfer_failed(self, transfer: _Transfer, event: Release) -> None:
+        self._close_transfer()
+        self._leg_ended(transfer.leg, event)
+        status, reason = event.status or 487, event.reason
+        if transfer.timed_out:
+            status, reason = 480, "Temporarily Unavailable"
+        transfer.transferor.notify_transfer(f"SIP/2.0 {status} {reason}", final=True)
+        if transfer.transferor.ended:  # nobody to return the transferee to
+            transferee = self._peer_of(transfer.transferor)
+            if transferee is not None:
+                transferee.end(0)
+            side = (HangupSide.CALLER if transfer.transferor is self.caller
+                    else HangupSide.CALLEE)
+            self._end(Disposition.ANSWERED, side, None,
+                      f"transfer failed with {status} after the transferor hung up")
+
+    def _transfer_timeout(self) -> None:
+        transfer = self._transfer
+        if transfer is not None:
+            transfer.timed_out = True
+            transfer.leg.end(reason="ring timeout")
+
+    def _close_transfer(self) -> None:
+        if self._transfer is not None and self._transfer.timer is not None:
+            self._transfer.timer.cancel()
+        self._transfer = None
 
     def _drop(self, leg: Leg) -> None:
         if not leg.ended:
@@ -332,6 +383,10 @@ class Call:
              reason: str) -> None:
         self.phase = Phase.ENDED
         self._cancel_timers()
+        if self._transfer is not None:  # the target rings for nobody now
+            target = self._transfer.leg
+            self._close_transfer()
+            target.end(487, reason)
         self.host.publish(CallEnded(self.id, self.host.wall(), disposition, side, status,
                                     None if status is None else str(status), reason))
         log.info("call %s %s -> %s ended: %s (%s)", self.id, self.info.caller,

@@ -1,7 +1,7 @@
 """Answered calls through the B2BUA: hold and unhold relayed leg to leg
-(F-SIP-2 re-INVITE through F-SIP-5 phones), blind transfer by REFER
-(F-SIP-6) and the maximum call duration (F-ROUTE-10), with real pjsua2
-phones and a real ``softswitch run``."""
+(F-SIP-2 re-INVITE through F-SIP-5 phones) and the maximum call duration
+(F-ROUTE-10), with real pjsua2 phones and a real ``softswitch run``. Blind
+transfer is in ``test_b2bua_transfer.py``."""
 
 from __future__ import annotations
 
@@ -49,37 +49,6 @@ def test_hold_and_unhold_pass_through(phones: Callable[..., Phone],
         alice.wait_state(call, "DISCONNECTED", timeout=10)
         [record] = switch.wait_calls(1)
     assert record.disposition == "answered" and record.hangup_side == "callee"
-
-
-def test_blind_transfer_connects_the_caller_to_103(phones: Callable[..., Phone],
-                                                   tmp_path: Path) -> None:  # F-SIP-6
-    with SwitchProcess(tmp_path) as switch:
-        alice = registered(phones, switch, "101")
-        bob = registered(phones, switch, "102")
-        carol = registered(phones, switch, "103")
-        call, answered = connect(alice, bob, switch, "102")
-        mark_a = alice.mark()
-        bob.transfer(answered, switch.uri("103"))
-        transferred = carol.wait_incoming(timeout=10)
-        assert transferred.from_.find("101") >= 0, f"103 sees the call from {transferred.from_}"
-        carol.answer(transferred.call)
-        carol.wait_state(transferred.call, "CONFIRMED", timeout=10)
-        bob.wait_state(answered, "DISCONNECTED", timeout=10)
-        carol.wait_media(transferred.call, "ACTIVE", timeout=10)
-        alice.wait_media(call, "ACTIVE", timeout=10, start=mark_a)
-        time.sleep(0.5)
-        assert alice.call_info(call)["state"] == "CONFIRMED"
-        assert carol.call_info(transferred.call)["state"] == "CONFIRMED"
-        status = bob.events("transfer_status", answered)
-        assert status and status[-1].get("code") == 200, f"NOTIFYs seen by 102: {status}"
-        alice.hangup(call)
-        carol.wait_state(transferred.call, "DISCONNECTED", timeout=10)
-        [record] = switch.wait_calls(1)
-        legs = switch.legs(record.id)
-    assert record.disposition == "answered" and record.hangup_side == "caller"
-    peers = {leg.index: leg for leg in legs}
-    assert len(peers) == 3 and all(leg.answer_time is not None for leg in legs)
-    assert all(leg.end_time is not None for leg in legs)
 
 
 def test_maximum_call_duration_ends_both_legs(phones: Callable[..., Phone],

@@ -1,0 +1,150 @@
+"""Blind transfer by REFER through the B2BUA (F-SIP-6): the switch takes the
+REFER of either party, rings the target, reports progress to the transferor
+in NOTIFYs (RFC 3515 §2.4.5) and joins the other party to the target; with
+real pjsua2 phones and a real ``softswitch run``."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+from peers import Phone
+from switch import SwitchProcess
+from test_b2bua_calls import registered
+from test_b2bua_midcall import connect
+
+pytestmark = pytest.mark.integration
+
+
+def test_callee_transfers_the_caller_to_103(phones: Callable[..., Phone],
+                                            tmp_path: Path) -> None:  # F-SIP-6
+    with SwitchProcess(tmp_path) as switch:
+        alice = registered(phones, switch, "101")
+        bob = registered(phones, switch, "102")
+        carol = registered(phones, switch, "103")
+        call, answered = connect(alice, bob, switch, "102")
+        mark_a = alice.mark()
+        bob.transfer(answered, switch.uri("103"))
+        transferred = carol.wait_incoming(timeout=10)
+        assert "101" in transferred.from_, f"103 sees the call from {transferred.from_}"
+        carol.answer(transferred.call)
+        carol.wait_state(transferred.call, "CONFIRMED", timeout=10)
+        bob.wait_event("transfer_status", answered, code=200, final=True, timeout=10)
+        bob.wait_state(answered, "DISCONNECTED", timeout=10)
+        carol.wait_media(transferred.call, "ACTIVE", timeout=10)
+        alice.wait_media(call, "ACTIVE", timeout=10, start=mark_a)
+        assert alice.call_info(call)["state"] == "CONFIRMED"
+        assert carol.call_info(transferred.call)["state"] == "CONFIRMED"
+        alice.hangup(call)
+        carol.wait_state(transferred.call, "DISCONNECTED", timeout=10)
+        [record] = switch.wait_calls(1)
+        legs = switch.legs(record.id)
+    assert record.disposition == "answered" and record.hangup_side == "caller"
+    assert len(legs) == 3 and all(leg.answer_time is not None for leg in legs)
+    assert all(leg.end_time is not None for leg in legs)
+
+
+def test_caller_transfers_the_callee_to_103(phones: Callable[..., Phone],
+                                            tmp_path: Path) -> None:  # F-SIP-6
+    with SwitchProcess(tmp_path) as switch:
+        alice = registered(phones, switch, "101")
+        bob = registered(phones, switch, "102")
+        carol = registered(phones, switch, "103")
+        call, answered = connect(alice, bob, switch, "102")
+        mark_b = bob.mark()
+        alice.transfer(call, switch.uri("103"))
+        transferred = carol.wait_incoming(timeout=10)
+        carol.answer(transferred.call)
+        carol.wait_state(transferred.call, "CONFIRMED", timeout=10)
+        alice.wait_state(call, "DISCONNECTED", timeout=10)
+        bob.wait_media(answered, "ACTIVE", timeout=10, start=mark_b)
+        assert bob.call_info(answered)["state"] == "CONFIRMED"
+        carol.hangup(transferred.call)
+        bob.wait_state(answered, "DISCONNECTED", timeout=10)
+        [record] = switch.wait_calls(1)
+    assert record.disposition == "answered"
+
+
+def test_transferor_hangs_up_at_once_and_the_transfer_still_completes(
+        phones: Callable[..., Phone], tmp_path: Path) -> None:  # F-SIP-6
+    with SwitchProcess(tmp_path) as switch:
+        alice = registered(phones, switch, "101")
+        bob = registered(phones, switch, "102")
+        carol = registered(phones, switch, "103")
+        call, answered = connect(alice, bob, switch, "102")
+        bob.transfer(answered, switch.uri("103"))
+        bob.wait_event("transfer_status", answered, timeout=10)  # REFER accepted
+        bob.hangup(answered)  # what many desk phones do on a blind transfer
+        bob.wait_state(answered, "DISCONNECTED", timeout=10)
+        transferred = carol.wait_incoming(timeout=10)
+        time.sleep(0.3)
+        assert alice.call_info(call)["state"] == "CONFIRMED", "the transferee was dropped"
+        carol.answer(transferred.call)
+        carol.wait_state(transferred.call, "CONFIRMED", timeout=10)
+        assert alice.call_info(call)["state"] == "CONFIRMED"
+        alice.hangup(call)
+        carol.wait_state(transferred.call, "DISCONNECTED", timeout=10)
+        [record] = switch.wait_calls(1)
+    assert record.disposition == "answered" and record.hangup_side == "caller"
+
+
+def test_transferee_hangs_up_while_the_target_rings(phones: Callable[..., Phone],
+                                                    tmp_path: Path) -> None:  # F-SIP-6
+    with SwitchProcess(tmp_path) as switch:
+        alice = registered(phones, switch, "101")
+        bob = registered(phones, switch, "102")
+        carol = registered(phones, switch, "103")
+        call, answered = connect(alice, bob, switch, "102")
+        bob.transfer(answered, switch.uri("103"))
+        transferred = carol.wait_incoming(timeout=10)
+        alice.hangup(call)
+        gone = carol.wait_state(transferred.call, "DISCONNECTED", timeout=5)
+        bob.wait_state(answered, "DISCONNECTED", timeout=5)
+        [record] = switch.wait_calls(1)
+        legs = switch.legs(record.id)
+    assert gone.code == 487, "the transfer target kept ringing for nobody"
+    assert record.hangup_side == "caller"
+    assert all(leg.end_time is not None for leg in legs)
+
+
+def test_transfer_target_does_not_answer(phones: Callable[..., Phone],
+                                         tmp_path: Path) -> None:  # F-SIP-6
+    with SwitchProcess(tmp_path, ring_timeout=3) as switch:
+        alice = registered(phones, switch, "101")
+        bob = registered(phones, switch, "102")
+        carol = registered(phones, switch, "103")
+        call, answered = connect(alice, bob, switch, "102")
+        bob.transfer(answered, switch.uri("103"))
+        transferred = carol.wait_incoming(timeout=10)
+        gone = carol.wait_state(transferred.call, "DISCONNECTED", timeout=8)
+        final = bob.wait_event("transfer_status", answered, final=True, timeout=5)
+        assert final.get("code") >= 300, f"a failed transfer was reported as {final.fields}"
+        # The transferor still has the caller and can go on talking.
+        assert alice.call_info(call)["state"] == "CONFIRMED"
+        assert bob.call_info(answered)["state"] == "CONFIRMED"
+        bob.hangup(answered)
+        alice.wait_state(call, "DISCONNECTED", timeout=10)
+        [record] = switch.wait_calls(1)
+    assert gone.code == 487
+    assert record.disposition == "answered" and record.hangup_side == "callee"
+
+
+def test_transfer_target_busy_is_reported_to_the_transferor(
+        phones: Callable[..., Phone], tmp_path: Path) -> None:  # F-SIP-6
+    with SwitchProcess(tmp_path) as switch:
+        alice = registered(phones, switch, "101")
+        bob = registered(phones, switch, "102")
+        carol = registered(phones, switch, "103")
+        call, answered = connect(alice, bob, switch, "102")
+        bob.transfer(answered, switch.uri("103"))
+        transferred = carol.wait_incoming(timeout=10)
+        carol.reject(transferred.call, 486)
+        final = bob.wait_event("transfer_status", answered, final=True, timeout=5)
+        assert final.get("code") == 486
+        assert alice.call_info(call)["state"] == "CONFIRMED"
+        alice.hangup(call)
+        bob.wait_state(answered, "DISCONNECTED", timeout=10)
+        [record] = switch.wait_calls(1)
+    assert record.disposition == "answered" and record.hangup_side == "caller"

@@ -42,6 +42,7 @@ from softswitch.cdr import (
 )
 from softswitch.legs import Credentials, Leg, LegHost
 from softswitch.storage.records import Direction, Disposition, HangupSide, LegRole
+from softswitch.transfer import BlindTransfer
 
 log = logging.getLogger(__name__)
 
@@ -96,17 +97,6 @@ class Phase(enum.Enum):
     ENDED = "ended"
 
 
-@dataclass
-class _Transfer:
-    """A blind transfer under way: ``leg`` rings the target for ``transferor``."""
-
-    transferor: Leg
-    leg: Leg
-    timer: Cancelable | None = None
-    ringing: bool = False
-    timed_out: bool = False
-
-
 # Failure preference when every fork failed: lower wins.
 def _rank(status: int) -> int:
     if status in (486, 600):
@@ -136,7 +126,7 @@ class Call:
     _timers: list[Cancelable] = field(default_factory=list)
     _leg_count: int = 0
     _ringing_sent: bool = False
-    _transfer: _Transfer | None = None
+    _transfer: BlindTransfer | None = None
 
     def __post_init__(self) -> None:
         self.caller = Leg(self.host, self.caller_session, index=0,
@@ -180,7 +170,9 @@ class Call:
 
     def _on_event(self, leg: Leg, event: LegEvent) -> None:
         if self._transfer is not None and leg is self._transfer.leg:
-            self._on_transfer_leg(leg, event)
+            if isinstance(event, Release):
+                self._leg_ended(leg, event)
+            self._transfer.on_event(event)
             return
         handler = _EVENTS.get(type(event))
         if handler is not None:
@@ -265,7 +257,7 @@ class Call:
             return self.callee
         return self.caller if leg is self.callee else None
 
-    # -- blind transfer (RFC 3515) ---------------------------------------------
+    # -- blind transfer (RFC 3515, softswitch.transfer) ---------------------------
 
     def _on_transfer(self, leg: Leg, event: TransferRequested) -> None:
         other = self._peer_of(leg)
@@ -274,7 +266,6 @@ class Call:
             leg.respond(event.token, 403 if not targets else 491)  # type: ignore[arg-type]
             return
         leg.respond(event.token, 202)  # type: ignore[arg-type]
-        leg.notify_transfer("SIP/2.0 100 Trying", final=False)
         target = targets[0]
         session = self.host.endpoint.invite(target.uri, self.host.now(), from_=target.from_,
                                             to=target.to, headers=target.headers,
@@ -285,26 +276,15 @@ class Call:
                   on_event=self._on_event, credentials=target.credentials,
                   destination=target.destination)
         self._leg_started(new, LegRole.CALLEE)
-        self._transfer = _Transfer(leg, new)
-        self._transfer.timer = self.host.call_later(self.info.ring_timeout,
-                                                    self._transfer_timeout)
+        self._transfer = BlindTransfer(
+            leg, new, ring_timeout=self.info.ring_timeout, call_later=self.host.call_later,
+            on_answered=lambda body: self._transfer_answered(leg, new, body),
+            on_failed=lambda status, _: self._transfer_failed(leg, status))
 
-    def _on_transfer_leg(self, new: Leg, event: LegEvent) -> None:
-        transfer = self._transfer
-        assert transfer is not None
-        if isinstance(event, Ringing) and not transfer.ringing:
-            transfer.ringing = True
-            transfer.transferor.notify_transfer("SIP/2.0 180 Ringing", final=False)
-        elif isinstance(event, Answer):
-            self._transfer_answered(transfer, event)
-        elif isinstance(event, Release):
-            self._transfer_failed(transfer, event)
-
-    def _transfer_answered(self, transfer: _Transfer, event: Answer) -> None:
-        self._close_transfer()
-        transferor, new = transfer.transferor, transfer.leg
+    def _transfer_answered(self, transferor: Leg, new: Leg, body: bytes) -> None:
+        """Join the transferee to the target, whose leg replaces the transferor's."""
+        self._transfer = None
         transferee = self._peer_of(transferor)
-        transferor.notify_transfer("SIP/2.0 200 OK", final=True)
         self.host.publish(LegAnswered(self.id, new.index, self.host.wall()))
         if transferor is self.caller:
             self.caller = new
@@ -312,37 +292,22 @@ class Call:
             self.callee = new
         self.forks = [self.callee] if self.callee else []
         if transferee is not None:
-            transferee.offer("INVITE", event.body, None)
+            transferee.offer("INVITE", body, None)
         if not transferor.ended:  # it normally hangs up on the final NOTIFY
             self._timers.append(self.host.call_later(TRANSFEROR_GRACE,
                                                      lambda: self._drop(transferor)))
 
-    def _transfer_failed(self, transfer: _Transfer, event: Release) -> None:
-        self._close_transfer()
-        self._leg_ended(transfer.leg, event)
-        status, reason = event.status or 487, event.reason
-        if transfer.timed_out:
-            status, reason = 480, "Temporarily Unavailable"
-        transfer.transferor.notify_transfer(f"SIP/2.0 {status} {reason}", final=True)
-        if transfer.transferor.ended:  # nobody to return the transferee to
-            transferee = self._peer_of(transfer.transferor)
-            if transferee is not None:
-                transferee.end(0)
-            side = (HangupSide.CALLER if transfer.transferor is self.caller
-                    else HangupSide.CALLEE)
-            self._end(Disposition.ANSWERED, side, None,
-                      f"transfer failed with {status} after the transferor hung up")
-
-    def _transfer_timeout(self) -> None:
-        transfer = self._transfer
-        if transfer is not None:
-            transfer.timed_out = True
-            transfer.leg.end(reason="ring timeout")
-
-    def _close_transfer(self) -> None:
-        if self._transfer is not None and self._transfer.timer is not None:
-            self._transfer.timer.cancel()
+    def _transfer_failed(self, transferor: Leg, status: int) -> None:
+        """The transferor keeps the call, or, when it has left, the call ends."""
         self._transfer = None
+        if not transferor.ended:
+            return
+        transferee = self._peer_of(transferor)
+        if transferee is not None:
+            transferee.end(0)
+        side = HangupSide.CALLER if transferor is self.caller else HangupSide.CALLEE
+        self._end(Disposition.ANSWERED, side, None,
+                  f"transfer failed with {status} after the transferor hung up")
 
     def _drop(self, leg: Leg) -> None:
         if not leg.ended:
@@ -383,10 +348,9 @@ class Call:
              reason: str) -> None:
         self.phase = Phase.ENDED
         self._cancel_timers()
-        if self._transfer is not None:  # the target rings for nobody now
-            target = self._transfer.leg
-            self._close_transfer()
-            target.end(487, reason)
+        if self._transfer is not None:  # the target would ring for nobody
+            transfer, self._transfer = self._transfer, None
+            transfer.abandon(reason)
         self.host.publish(CallEnded(self.id, self.host.wall(), disposition, side, status,
                                     None if status is None else str(status), reason))
         log.info("call %s %s -> %s ended: %s (%s)", self.id, self.info.caller,

@@ -25,6 +25,7 @@ from sipstack.syntax import (
     parse_display,
     parse_generic_params,
     quote,
+    remember,
     slot_setters,
     split_outside_quotes,
     unquote,
@@ -54,6 +55,10 @@ _SIMPLE_NAME_ADDR_RE = re.compile(
     re.S,
 )
 _SEQ_RE = re.compile(r"\s*([0-9]+)\s+([A-Za-z0-9\-.!%*_+`'~]+)\s*\Z")
+# Header text -> its parsed value (see :func:`sipstack.syntax.remember`).
+VIA_MEMO: dict[str, Via] = {}
+NAME_ADDR_MEMO: dict[str, NameAddr] = {}
+CSEQ_MEMO: dict[str, CSeq] = {}
 # Any spelling of a header name -> the lower-cased canonical name used as the
 # index key.  Bounded: names come from a small vocabulary.
 _KEYS: dict[str, str] = {}
@@ -85,6 +90,11 @@ class Via:
 
     @classmethod
     def parse(cls, text: str) -> Via:
+        via = VIA_MEMO.get(text)
+        return remember(VIA_MEMO, text, cls._parse(text)) if via is None else via
+
+    @classmethod
+    def _parse(cls, text: str) -> Via:
         m = _SIMPLE_VIA_RE.match(text)
         if m is not None:
             transport, host, port_text, rest = m.groups()
@@ -146,6 +156,13 @@ class NameAddr:
 
     @classmethod
     def parse(cls, text: str) -> NameAddr:
+        value = NAME_ADDR_MEMO.get(text)
+        if value is None:
+            value = remember(NAME_ADDR_MEMO, text, cls._parse(text))
+        return value
+
+    @classmethod
+    def _parse(cls, text: str) -> NameAddr:
         m = _SIMPLE_NAME_ADDR_RE.match(text)
         if m is not None:
             quoted, tokens, uri_text, rest = m.groups()
@@ -225,6 +242,11 @@ class CSeq:
 
     @classmethod
     def parse(cls, text: str) -> CSeq:
+        cseq = CSEQ_MEMO.get(text)
+        return remember(CSEQ_MEMO, text, cls._parse(text)) if cseq is None else cseq
+
+    @classmethod
+    def _parse(cls, text: str) -> CSeq:
         m = _SEQ_RE.match(text)
         if m is None:
             raise RemoteProtocolError(f"invalid CSeq {text[:80]!r}")

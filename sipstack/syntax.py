@@ -10,9 +10,13 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
-from typing import Any
+from typing import Any, TypeVar
 
 from sipstack.errors import RemoteProtocolError
+
+T = TypeVar("T")
+# Entries per parse memo (see :func:`remember`).
+MEMO_LIMIT = 4096
 
 Params = tuple[tuple[str, str | None], ...]
 
@@ -158,3 +162,18 @@ def slot_setters(cls: type, names: str) -> list[Callable[[Any, Any], None]]:
     per-message hot path that is a large share of the parse time.
     """
     return [getattr(cls, name).__set__ for name in names.split()]
+
+
+def remember(memo: dict[str, T], text: str, value: T) -> T:
+    """Store ``value`` as the parse of ``text`` in ``memo`` and return it.
+
+    The messages of one transaction repeat the same Via, From, To, Call-ID and
+    CSeq text (request, retransmissions, every response), so the frozen
+    values parsed from a text are kept and handed out again. Only successful
+    parses are stored; a full memo is emptied, which bounds it against
+    floods of distinct values.
+    """
+    if len(memo) >= MEMO_LIMIT:
+        memo.clear()
+    memo[text] = value
+    return value

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from sipstack.errors import RemoteProtocolError
-from sipstack.syntax import slot_setters
+from sipstack.syntax import remember, slot_setters
 
 _SCHEME_RE = re.compile(r"[A-Za-z][A-Za-z0-9+.\-]*\Z")
 _HOSTNAME_RE = re.compile(r"[A-Za-z0-9](?:[A-Za-z0-9\-]*[A-Za-z0-9])?"
@@ -259,11 +259,18 @@ def _new_sip_uri(host: str, user: str | None, port: int | None, params: Params,
     return uri
 
 
+# URI text -> parsed URI (see :func:`sipstack.syntax.remember`).
+URI_MEMO: dict[str, URI] = {}
+
+
 def parse_uri(text: str) -> URI:
     """Parse any URI: SIP/SIPS into :class:`SipURI`, anything else opaque."""
+    uri = URI_MEMO.get(text)
+    if uri is not None:
+        return uri
     if text[:4] == "sip:":
-        return SipURI.parse(text)
+        return remember(URI_MEMO, text, SipURI.parse(text))
     head = text[:5].lower()
     if head.startswith("sip:") or head == "sips:":
-        return SipURI.parse(text)
-    return AbsoluteURI.parse(text)
+        return remember(URI_MEMO, text, SipURI.parse(text))
+    return remember(URI_MEMO, text, AbsoluteURI.parse(text))

@@ -167,3 +167,30 @@ def test_headers_copies() -> None:
 def test_empty_list_element_is_an_error() -> None:
     with pytest.raises(RemoteProtocolError):
         Headers([("Via", "SIP/2.0/UDP a,,SIP/2.0/UDP b")]).get_all("Via")
+
+
+def test_parsed_values_are_remembered_by_text() -> None:
+    text = "SIP/2.0/UDP memo.example.com:5060;branch=z9hG4bKmemo1"
+    first = Via.parse(text)
+    assert Via.parse(text) is first
+    assert NameAddr.parse("<sip:memo@example.com>;tag=m1") is NameAddr.parse(
+        "<sip:memo@example.com>;tag=m1")
+    assert CSeq.parse("77 MEMO") is CSeq.parse("77 MEMO")
+
+
+def test_a_failed_parse_is_not_remembered() -> None:
+    from sipstack.headers import VIA_MEMO
+
+    for _ in range(2):
+        with pytest.raises(RemoteProtocolError):
+            Via.parse("SIP/2.0/UDP bad host")
+    assert "SIP/2.0/UDP bad host" not in VIA_MEMO
+
+
+def test_parse_memo_stays_bounded() -> None:
+    from sipstack.headers import CSEQ_MEMO
+    from sipstack.syntax import MEMO_LIMIT
+
+    for n in range(MEMO_LIMIT + 10):
+        assert CSeq.parse(f"{n} BOUND").seq == n
+    assert 0 < len(CSEQ_MEMO) <= MEMO_LIMIT

@@ -17,6 +17,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
 
 from softswitch.config.calls import CallSettings
+from softswitch.config.media import MediaSettings, RecordingSettings
 from softswitch.config.checks import run_rules
 from softswitch.config.directory import Extension
 from softswitch.config.errors import ConfigError, Issue, issues_from_validation
@@ -73,6 +74,8 @@ class Config(Section):
     database: DatabaseSettings = Field(default_factory=DatabaseSettings)
     calls: CallSettings = Field(default_factory=CallSettings)
     registrar: RegistrarSettings = Field(default_factory=RegistrarSettings)
+    media: MediaSettings = Field(default_factory=MediaSettings)
+    recording: RecordingSettings = Field(default_factory=RecordingSettings)
     extensions: tuple[Extension, ...] = Field(default=(), description="Employees' extensions.")
     trunks: tuple[Trunk, ...] = Field(default=(), description="Lines to operators.")
 
@@ -90,6 +93,19 @@ class Config(Section):
             return cls.model_validate(data)
         except ValidationError as exc:
             raise ConfigError(issues_from_validation(exc, cls)) from None
+
+    @property
+    def media_host(self) -> str:
+        """Where RTP is anchored."""
+        return self.media.host or self.sip.listeners[0].host
+
+    @property
+    def prompts_dir(self) -> Path:
+        return self.media.prompts_dir or self.data_dir / "prompts"
+
+    @property
+    def recordings_dir(self) -> Path:
+        return self.recording.directory or self.data_dir / "recordings"
 
     @property
     def database_url(self) -> str:

@@ -79,6 +79,9 @@ class Trunk(Section):
     max_call_duration: Seconds | None = Field(
         default=None, description="Overrides calls.max_call_duration for calls on this trunk."
     )
+    record_calls: Flag = Field(
+        default=False, description="Record every call on this line (F-MEDIA-3)."
+    )
     outbound: Flag = Field(
         default=True,
         description="Whether calls may leave through this trunk; false for an inbound-only line.",

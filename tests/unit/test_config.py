@@ -163,7 +163,7 @@ SCHEMA_CASES: list[tuple[str, Callable[[Data], None], str]] = [
     ("unknown top-level key",
      lambda d: d.update(zzz=1),
      "zzz: unknown key; expected one of: demo, data_dir, default_outbound_trunk, sip, "
-     "database, calls, registrar, extensions, trunks"),
+     "database, calls, registrar, media, recording, extensions, trunks"),
     ("missing required key",
      lambda d: d["extensions"][2].pop("password"),
      "extensions[2].password: required key is missing"),
@@ -490,7 +490,7 @@ def test_check_config_main_lists_every_error(tmp_path: Path,
     assert err.splitlines() == [
         "sip.listeners[0].transport: Input should be 'udp' or 'tcp' (got 'tls')",
         "bogus: unknown key; expected one of: demo, data_dir, default_outbound_trunk, sip, "
-        "database, calls, registrar, extensions, trunks",
+        "database, calls, registrar, media, recording, extensions, trunks",
         f"{path}: 2 errors",
     ]
 
@@ -531,3 +531,16 @@ def test_digits_refuses_anything_else(written: str, message: str) -> None:
 def test_same_number_compares_digits_only() -> None:
     assert same_number("+39 02 1234 5678", "390212345678")
     assert not same_number("+39 02 1234 5678", "0212345678")
+
+
+def test_media_and_recording_sections_have_defaults_and_limits() -> None:  # F-MEDIA-1, F-MEDIA-3
+    config = load_demo_config()
+    assert config.media.rtp_timeout == 60.0 and config.media_host == "127.0.0.1"
+    assert config.prompts_dir == config.data_dir / "prompts"
+    assert config.recordings_dir == config.data_dir / "recordings"
+    assert not config.trunks[0].record_calls
+    data = {"sip": {"listeners": [{"transport": "udp", "host": "127.0.0.1"}]},
+            "media": {"port_min": 30000, "port_max": 30002}}
+    with pytest.raises(ConfigError) as err:
+        Config.from_data(data)
+    assert any(line.startswith("media") and "port_max" in line for line in err.value.errors)

@@ -17,10 +17,10 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
 
 from softswitch.config.calls import CallSettings
-from softswitch.config.media import MediaSettings, RecordingSettings
 from softswitch.config.checks import run_rules
 from softswitch.config.directory import Extension
 from softswitch.config.errors import ConfigError, Issue, issues_from_validation
+from softswitch.config.media import MediaSettings, RecordingSettings
 from softswitch.config.sip import RegistrarSettings, SipSettings
 from softswitch.config.trunks import Trunk
 from softswitch.config.types import Flag, Port, Section, TrunkName

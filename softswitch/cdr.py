@@ -78,6 +78,14 @@ class CallEnded:
 
 
 @dataclass(frozen=True, slots=True)
+class CallRecorded:
+    """The call is being recorded to ``path`` (linked from its CDR)."""
+
+    call_id: str
+    path: str
+
+
+@dataclass(frozen=True, slots=True)
 class LegStarted:
     call_id: str
     index: int
@@ -105,7 +113,8 @@ class LegEnded:
     hangup_side: HangupSide | None = None
 
 
-CdrFact = CallStarted | CallAnswered | CallEnded | LegStarted | LegAnswered | LegEnded
+CdrFact = (CallStarted | CallAnswered | CallEnded | CallRecorded | LegStarted | LegAnswered
+           | LegEnded)
 
 
 def utc_now() -> datetime:
@@ -125,6 +134,7 @@ class CdrRecorder:
             LegStarted: self.leg_started,
             LegAnswered: self.leg_answered,
             LegEnded: self.leg_ended,
+            CallRecorded: self.call_recorded,
         }
 
     @property
@@ -152,6 +162,9 @@ class CdrRecorder:
             )
         )
         return True
+
+    def call_recorded(self, fact: CallRecorded) -> bool:
+        return self._storage.set_recording(fact.call_id, fact.path)
 
     def call_answered(self, fact: CallAnswered) -> bool:
         return self._storage.answer_call(fact.call_id, fact.at)

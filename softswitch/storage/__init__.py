@@ -72,6 +72,10 @@ class Storage(Protocol):
         """Set the answer time of an active, unanswered call."""
         ...
 
+    def set_recording(self, call_id: str, path: str) -> bool:
+        """Link the call's recording file (F-MEDIA-3)."""
+        ...
+
     def end_call(self, call_id: str, end: CallEnd) -> bool:
         """Finish an active call: end time (never before start or answer),
         duration, billable seconds, disposition; its open legs end with it."""

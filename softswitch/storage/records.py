@@ -92,6 +92,7 @@ class CallRecord:
     sip_cause: str | None = None
     hangup_side: HangupSide | None = None
     end_reason: str | None = None
+    recording: str | None = None
     state: CallState = CallState.ACTIVE
     heartbeat: datetime | None = None
 

@@ -45,6 +45,7 @@ def call_from_row(row: RowMapping) -> CallRecord:
         sip_cause=row["sip_cause"],
         hangup_side=_opt_side(row["hangup_side"]),
         end_reason=row["end_reason"],
+        recording=row["recording"],
         state=CallState(row["state"]),
         heartbeat=row["heartbeat"],
     )
@@ -70,6 +71,7 @@ def call_to_row(call: CallRecord) -> dict[str, Any]:
         "sip_cause": call.sip_cause,
         "hangup_side": None if call.hangup_side is None else call.hangup_side.value,
         "end_reason": call.end_reason,
+        "recording": call.recording,
         "state": call.state.value,
         "heartbeat": call.heartbeat or call.start_time,
     }

@@ -89,6 +89,11 @@ class SqlStorage:
         with self._writing() as conn:
             return conn.execute(stmt).rowcount == 1
 
+    def set_recording(self, call_id: str, path: str) -> bool:
+        stmt = update(calls).where(calls.c.id == call_id).values(recording=path)
+        with self._writing() as conn:
+            return conn.execute(stmt).rowcount == 1
+
     def end_call(self, call_id: str, end: CallEnd) -> bool:
         with self._writing() as conn:
             found = conn.execute(

@@ -74,6 +74,7 @@ calls = Table(
     Column("sip_cause", Text),
     Column("hangup_side", String(16)),
     Column("end_reason", Text),
+    Column("recording", Text),
     Column("state", String(16), nullable=False),
     Column("heartbeat", UtcDateTime),
     Index("ix_calls_start_time", "start_time"),

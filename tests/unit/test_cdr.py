@@ -15,6 +15,7 @@ import pytest
 
 from softswitch.cdr import (
     CallAnswered,
+    CallRecorded,
     CallEnded,
     CallStarted,
     CdrFact,
@@ -244,4 +245,16 @@ def test_a_killed_process_loses_no_call(url: str) -> None:
     assert call is not None
     assert (call.disposition, call.end_reason, call.end_time, call.billable_seconds) == (
         Disposition.INTERRUPTED, PROCESS_STOPPED, _s(33), 30.0)
+    storage.close()
+
+
+def test_recording_path_is_linked_from_the_call(tmp_path: Path) -> None:  # F-MEDIA-3
+    storage = open_storage(f"sqlite:///{tmp_path / 'cdr.db'}")
+    recorder = CdrRecorder(storage)
+    at = datetime(2026, 1, 2, 3, 4, 5, tzinfo=UTC)
+    recorder.record(CallStarted("c1", "sip1", "101", "102", Direction.INTERNAL, at))
+    assert recorder.record(CallRecorded("c1", "recordings/2026-01/c1.wav"))
+    call = storage.get_call("c1")
+    assert call is not None and call.recording == "recordings/2026-01/c1.wav"
+    assert not recorder.record(CallRecorded("nosuch", "x.wav"))
     storage.close()

@@ -15,8 +15,8 @@ import pytest
 
 from softswitch.cdr import (
     CallAnswered,
-    CallRecorded,
     CallEnded,
+    CallRecorded,
     CallStarted,
     CdrFact,
     CdrRecorder,

@@ -157,3 +157,36 @@ def test_two_phones_of_102_ring_and_the_first_answer_wins(
     callee_legs = [leg for leg in legs if leg.role == "callee"]
     assert len(callee_legs) == 2
     assert sorted(leg.answer_time is not None for leg in callee_legs) == [False, True]
+
+
+def test_every_phone_of_102_refuses_and_the_caller_hears_busy(
+        phones: Callable[..., Phone], tmp_path: Path) -> None:  # F-SIP-5
+    with SwitchProcess(tmp_path) as switch:
+        alice = registered(phones, switch, "101")
+        desk = registered(phones, switch, "102")
+        mobile = registered(phones, switch, "102")
+        call = alice.call(switch.uri("102"))
+        on_desk = desk.wait_incoming(timeout=10)
+        on_mobile = mobile.wait_incoming(timeout=10)
+        mobile.reject(on_mobile.call, 603)
+        time.sleep(0.3)
+        assert alice.call_info(call)["state"] == "EARLY", "one refusal ended a forked call"
+        desk.reject(on_desk.call, 486)
+        ended = alice.wait_state(call, "DISCONNECTED", timeout=10)
+        [record] = switch.wait_calls(1)
+    assert ended.code == 486  # busy beats decline (RFC 3261 §16.7 step 6, simplified)
+    assert record.disposition == "busy" and record.hangup_side == "callee"
+
+
+def test_unregistered_phone_is_not_called(phones: Callable[..., Phone],
+                                          tmp_path: Path) -> None:  # F-SIP-5
+    with SwitchProcess(tmp_path) as switch:
+        alice = registered(phones, switch, "101")
+        bob = registered(phones, switch, "102")
+        assert bob.unregister() == 200
+        call = alice.call(switch.uri("102"))
+        ended = alice.wait_state(call, "DISCONNECTED", timeout=10)
+        [record] = switch.wait_calls(1)
+        time.sleep(0.3)
+        assert not bob.incoming_calls()
+    assert ended.code == 480 and record.disposition == "unavailable"

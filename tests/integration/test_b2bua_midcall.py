@@ -43,6 +43,14 @@ def test_hold_and_unhold_pass_through(phones: Callable[..., Phone],
         alice.unhold(call)
         alice.wait_media(call, "ACTIVE", timeout=10, start=mark_a)
         bob.wait_media(answered, "ACTIVE", timeout=10, start=mark_b)
+        mark_a, mark_b = alice.mark(), bob.mark()
+        bob.hold(answered)  # the callee's side works the same way
+        bob.wait_media(answered, "LOCAL_HOLD", timeout=10, start=mark_b)
+        alice.wait_media(call, "REMOTE_HOLD", timeout=10, start=mark_a)
+        mark_a, mark_b = alice.mark(), bob.mark()
+        bob.unhold(answered)
+        bob.wait_media(answered, "ACTIVE", timeout=10, start=mark_b)
+        alice.wait_media(call, "ACTIVE", timeout=10, start=mark_a)
         assert alice.call_info(call)["state"] == "CONFIRMED"
         assert bob.call_info(answered)["state"] == "CONFIRMED"
         bob.hangup(answered)

@@ -75,3 +75,21 @@ def test_killed_mid_call_then_restarted(phones: Callable[..., Phone],
         records = switch.wait_calls(2)
     assert len(bob.events("reg_state")) == 1 and len(alice.events("reg_state")) == 1
     assert sorted(str(r.disposition) for r in records) == ["answered", "interrupted"]
+
+
+def test_stopped_mid_call_ends_both_legs_and_the_cdr(phones: Callable[..., Phone],
+                                                     tmp_path: Path) -> None:  # F-OPS-3
+    with SwitchProcess(tmp_path) as switch:
+        alice = registered(phones, switch, "101")
+        bob = registered(phones, switch, "102")
+        call = alice.call(switch.uri("102"))
+        incoming = bob.wait_incoming(timeout=10)
+        bob.answer(incoming.call)
+        alice.wait_state(call, "CONFIRMED", timeout=10)
+        _wait_answered(switch)
+        assert switch.stop(signal.SIGTERM) == 0
+        alice.wait_state(call, "DISCONNECTED", timeout=5)
+        bob.wait_state(incoming.call, "DISCONNECTED", timeout=5)
+        [record] = switch.calls()
+    assert record.state == "ended" and record.hangup_side == "system"
+    assert record.disposition == "answered" and record.end_time is not None

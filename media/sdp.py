@@ -1,0 +1,427 @@
+"""SDP session descriptions (RFC 4566 §5): model, parser and serialiser.
+
+A description is ``v=``, ``o=``, ``s=``, optional ``i= u= e= p= c= b=``, one
+or more ``t=`` (with ``r=``), ``z= k= a=``, then media descriptions
+``m= i= c= b= k= a=``. The parser is tolerant where phones are sloppy (LF-only
+line ends, empty ``s=``, lines of unknown type kept in order) and strict where
+§5 is: ``v=0`` first, ``o=`` and ``s=`` present, well-formed ``o= c= b= t= m=``,
+and every media stream with a non-zero port needs a ``c=`` at media or session
+level (§5.7). Serialisation writes CRLF lines in §5 order, so a description in
+that order round-trips byte for byte. Attribute helpers cover ``rtpmap``,
+``fmtp``, ``ptime`` (§6), the direction attributes (sendrecv by default),
+``rtcp`` (RFC 3605) and ``rtcp-mux`` (RFC 5761).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from itertools import pairwise
+from typing import TypeVar
+
+from media.errors import MediaError
+
+Line = tuple[str, str]
+_T = TypeVar("_T")
+DIRECTIONS = ("sendrecv", "sendonly", "recvonly", "inactive")
+
+# RFC 3551 §6 static audio payload types, for formats listed without rtpmap.
+STATIC_PAYLOAD_TYPES: dict[int, tuple[str, int, int]] = {
+    0: ("PCMU", 8000, 1), 3: ("GSM", 8000, 1), 4: ("G723", 8000, 1),
+    5: ("DVI4", 8000, 1), 6: ("DVI4", 16000, 1), 7: ("LPC", 8000, 1),
+    8: ("PCMA", 8000, 1), 9: ("G722", 8000, 1), 10: ("L16", 44100, 2),
+    11: ("L16", 44100, 1), 12: ("QCELP", 8000, 1), 13: ("CN", 8000, 1),
+    14: ("MPA", 90000, 1), 15: ("G728", 8000, 1), 16: ("DVI4", 11025, 1),
+    17: ("DVI4", 22050, 1), 18: ("G729", 8000, 1),
+}
+
+
+class SdpError(MediaError):
+    """SDP that cannot be parsed (``status_hint`` 400) or negotiated (488)."""
+
+    def __init__(self, message: str, status_hint: int = 400) -> None:
+        super().__init__(message)
+        self.message = message
+        self.status_hint = status_hint
+
+
+@dataclass(frozen=True, slots=True)
+class OriginLine:
+    """``o=<username> <sess-id> <sess-version> <nettype> <addrtype> <address>``."""
+
+    username: str
+    sess_id: int
+    sess_version: int
+    nettype: str
+    addrtype: str
+    address: str
+
+    def __str__(self) -> str:
+        return " ".join(str(v) for v in (self.username, self.sess_id, self.sess_version,
+                                          self.nettype, self.addrtype, self.address))
+
+
+@dataclass(frozen=True, slots=True)
+class Connection:
+    """``c=<nettype> <addrtype> <connection-address>`` (address may carry /ttl)."""
+
+    nettype: str
+    addrtype: str
+    address: str
+
+    @classmethod
+    def for_address(cls, address: str) -> Connection:
+        """``IN IP6`` for an IPv6 literal, ``IN IP4`` otherwise."""
+        return cls("IN", "IP6" if ":" in address else "IP4", address)
+
+    @property
+    def host(self) -> str:
+        """The address without a multicast ``/ttl/count`` suffix."""
+        return self.address.split("/", 1)[0]
+
+    def __str__(self) -> str:
+        return f"{self.nettype} {self.addrtype} {self.address}"
+
+
+@dataclass(frozen=True, slots=True)
+class Bandwidth:
+    """``b=<bwtype>:<bandwidth>`` (kbit/s for AS and CT, bit/s for TIAS)."""
+
+    bwtype: str
+    bandwidth: int
+
+    def __str__(self) -> str:
+        return f"{self.bwtype}:{self.bandwidth}"
+
+
+@dataclass(frozen=True, slots=True)
+class Timing:
+    """``t=<start-time> <stop-time>`` (NTP seconds, 0 0 for unbounded)."""
+
+    start: int
+    stop: int
+
+    def __str__(self) -> str:
+        return f"{self.start} {self.stop}"
+
+
+@dataclass(frozen=True, slots=True)
+class Attribute:
+    """``a=<name>`` (a flag, ``value`` None) or ``a=<name>:<value>``."""
+
+    name: str
+    value: str | None = None
+
+    def __str__(self) -> str:
+        return self.name if self.value is None else f"{self.name}:{self.value}"
+
+
+@dataclass(frozen=True, slots=True)
+class RtpMap:
+    """One payload format: ``a=rtpmap:<pt> <encoding>/<clock>[/<channels>]``."""
+
+    pt: int
+    encoding: str
+    clock_rate: int
+    channels: int = 1
+
+    def __str__(self) -> str:
+        tail = f"/{self.channels}" if self.channels != 1 else ""
+        return f"{self.pt} {self.encoding}/{self.clock_rate}{tail}"
+
+    def same_codec(self, other: RtpMap) -> bool:
+        """Same encoding (case-insensitive), clock rate and channels."""
+        return (self.encoding.lower() == other.encoding.lower()
+                and self.clock_rate == other.clock_rate and self.channels == other.channels)
+
+
+def _values(attributes: tuple[Attribute, ...], name: str) -> tuple[str, ...]:
+    return tuple(a.value or "" for a in attributes if a.name == name)
+
+
+def _direction(attributes: tuple[Attribute, ...]) -> str | None:
+    return next((a.name for a in attributes if a.name in DIRECTIONS and a.value is None), None)
+
+
+@dataclass(frozen=True, slots=True)
+class MediaDescription:
+    """One ``m=<media> <port>[/<count>] <proto> <fmt> ...`` section and its lines.
+
+    ``other`` keeps ``i=``, ``k=`` and lines of unknown type in order.
+    """
+
+    media: str
+    port: int
+    proto: str
+    formats: tuple[str, ...]
+    port_count: int | None = None
+    connection: Connection | None = None
+    bandwidths: tuple[Bandwidth, ...] = ()
+    attributes: tuple[Attribute, ...] = ()
+    other: tuple[Line, ...] = ()
+
+    def attribute(self, name: str) -> str | None:
+        """Value of the first ``a=name:value`` ('' for a flag), or None."""
+        values = _values(self.attributes, name)
+        return values[0] if values else None
+
+    def rtpmaps(self) -> dict[int, RtpMap]:
+        """Explicit ``a=rtpmap`` lines by payload type (malformed ones skipped)."""
+        maps = (_parse_rtpmap(v) for v in _values(self.attributes, "rtpmap"))
+        return {m.pt: m for m in maps if m is not None}
+
+    def codec(self, pt: int) -> RtpMap | None:
+        """The format for ``pt``: its rtpmap, else the RFC 3551 static entry."""
+        explicit = self.rtpmaps().get(pt)
+        if explicit is not None:
+            return explicit
+        static = STATIC_PAYLOAD_TYPES.get(pt)
+        return RtpMap(pt, *static) if static else None
+
+    def payload_types(self) -> tuple[int, ...]:
+        """The formats that are RTP payload type numbers, in offered order."""
+        return tuple(int(f) for f in self.formats if f.isdigit() and int(f) < 128)
+
+    def fmtp(self) -> dict[int, str]:
+        """``a=fmtp:<pt> <params>`` by payload type."""
+        result: dict[int, str] = {}
+        for value in _values(self.attributes, "fmtp"):
+            pt, _, params = value.partition(" ")
+            if pt.isdigit():
+                result[int(pt)] = params.strip()
+        return result
+
+    @property
+    def ptime(self) -> int | None:
+        """``a=ptime`` in milliseconds (fractions rounded), None if absent or bad."""
+        value = self.attribute("ptime")
+        try:
+            return round(float(value)) if value else None
+        except ValueError:
+            return None
+
+    @property
+    def direction(self) -> str | None:
+        """The media-level direction attribute, None if this stream has none."""
+        return _direction(self.attributes)
+
+    @property
+    def rtcp_port(self) -> int | None:
+        """The port of ``a=rtcp:<port> [...]`` (RFC 3605), None if absent or bad."""
+        value = self.attribute("rtcp")
+        port = value.split()[0] if value and value.split() else ""
+        return int(port) if port.isdigit() and int(port) < 65536 else None
+
+    @property
+    def rtcp_mux(self) -> bool:
+        """``a=rtcp-mux`` (RFC 5761) is present."""
+        return any(a.name == "rtcp-mux" for a in self.attributes)
+
+    def lines(self) -> list[Line]:
+        """The section's ``(type, value)`` lines in §5 order."""
+        count = f"/{self.port_count}" if self.port_count is not None else ""
+        m = " ".join((self.media, f"{self.port}{count}", self.proto, *self.formats))
+        out: list[Line] = [("m", m), *_other(self.other, "i")]
+        if self.connection is not None:
+            out.append(("c", str(self.connection)))
+        out += [("b", str(b)) for b in self.bandwidths]
+        out += [*_other(self.other, "k"), *_unknown(self.other, "ik")]
+        return out + [("a", str(a)) for a in self.attributes]
+
+
+@dataclass(frozen=True, slots=True)
+class SessionDescription:
+    """A whole SDP body (RFC 4566 §5). ``other`` keeps ``i= u= e= p= r= z= k=``
+    and lines of unknown type in order; ``parse``/``bytes`` round-trip."""
+
+    origin: OriginLine
+    session_name: str = "-"
+    connection: Connection | None = None
+    timing: tuple[Timing, ...] = (Timing(0, 0),)
+    bandwidths: tuple[Bandwidth, ...] = ()
+    attributes: tuple[Attribute, ...] = ()
+    media: tuple[MediaDescription, ...] = ()
+    other: tuple[Line, ...] = ()
+    version: int = 0
+
+    @classmethod
+    def parse(cls, data: bytes) -> SessionDescription:
+        """Parse an SDP body; raise :class:`SdpError` (400) if it is invalid."""
+        return parse(data)
+
+    def connection_for(self, md: MediaDescription) -> Connection | None:
+        """The ``c=`` that applies to ``md``: its own, else the session's (§5.7)."""
+        return md.connection or self.connection
+
+    def direction_for(self, md: MediaDescription) -> str:
+        """``md``'s direction attribute, else the session's, else sendrecv."""
+        return md.direction or _direction(self.attributes) or "sendrecv"
+
+    def __bytes__(self) -> bytes:
+        out: list[Line] = [("v", str(self.version)), ("o", str(self.origin)),
+                           ("s", self.session_name), *_other(self.other, "iuep")]
+        if self.connection is not None:
+            out.append(("c", str(self.connection)))
+        out += [("b", str(b)) for b in self.bandwidths]
+        out += [("t", str(t)) for t in self.timing]
+        out += [*_other(self.other, "rzk"), *_unknown(self.other, "iueprzk")]
+        out += [("a", str(a)) for a in self.attributes]
+        for md in self.media:
+            out += md.lines()
+        return "".join(f"{t}={v}\r\n" for t, v in out).encode()
+
+
+def _other(lines: tuple[Line, ...], types: str) -> list[Line]:
+    """Kept lines of the given types, grouped in the order the types are listed."""
+    return [line for t in types for line in lines if line[0] == t]
+
+
+def _unknown(lines: tuple[Line, ...], known: str) -> list[Line]:
+    return [line for line in lines if line[0] not in known]
+
+
+def _parse_rtpmap(value: str) -> RtpMap | None:
+    pt, _, spec = value.partition(" ")
+    parts = spec.strip().split("/")
+    if not pt.isdigit() or len(parts) < 2 or not parts[1].isdigit():
+        return None
+    channels = parts[2] if len(parts) > 2 else "1"
+    return RtpMap(int(pt), parts[0], int(parts[1]), int(channels) if channels.isdigit() else 1)
+
+
+
+def parse(data: bytes) -> SessionDescription:
+    """Parse an SDP body (CRLF or LF line ends); raise :class:`SdpError` (400)."""
+    lines = _split(data)
+    if not lines or lines[0] != ("v", "0"):
+        raise SdpError("SDP must start with the line v=0")
+    cut = [i for i, (t, _) in enumerate(lines) if t == "m"] + [len(lines)]
+    session = _Section("osctba")
+    for t, v in lines[1:cut[0]]:
+        session.add(t, v)
+    media = tuple(_media(lines[a], lines[a + 1:b]) for a, b in pairwise(cut))
+    sd = SessionDescription(
+        origin=_single(session.origin, "o="), session_name=_single(session.names, "s="),
+        connection=session.first_connection(), timing=tuple(session.timing),
+        bandwidths=tuple(session.bandwidths), attributes=tuple(session.attributes),
+        media=media, other=tuple(session.other))
+    for index, md in enumerate(sd.media, 1):
+        if md.port != 0 and sd.connection_for(md) is None:
+            raise SdpError(f"media stream {index} (m={md.media} {md.port}) has no c= line "
+                           "and the session has none")
+    return sd
+
+
+def _split(data: bytes) -> list[Line]:
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise SdpError(f"SDP is not UTF-8 text ({exc.reason} at byte {exc.start})") from None
+    out: list[Line] = []
+    for number, raw in enumerate(text.split("\n"), 1):
+        line = raw.rstrip("\r")
+        if not line.strip():
+            continue
+        if len(line) < 2 or line[1] != "=" or not "a" <= line[0] <= "z":
+            raise SdpError(f"SDP line {number} is not <type>=<value>: {line[:60]!r}")
+        out.append((line[0], line[2:]))
+    return out
+
+
+def _single(values: list[_T], what: str) -> _T:
+    if len(values) != 1:
+        problem = "is missing" if not values else "appears more than once"
+        raise SdpError(f"SDP {what} line {problem}")
+    return values[0]
+
+
+@dataclass(slots=True)
+class _Section:
+    """Lines of one level (session or media) sorted into typed lists; types
+    not in ``parsed`` are kept as plain lines."""
+
+    parsed: str
+    origin: list[OriginLine] = field(default_factory=list)
+    names: list[str] = field(default_factory=list)
+    connections: list[Connection] = field(default_factory=list)
+    timing: list[Timing] = field(default_factory=list)
+    bandwidths: list[Bandwidth] = field(default_factory=list)
+    attributes: list[Attribute] = field(default_factory=list)
+    other: list[Line] = field(default_factory=list)
+
+    def add(self, t: str, value: str) -> None:
+        if t in self.parsed:
+            _HANDLERS[t](self, value)
+        else:
+            self.other.append((t, value))
+
+    def first_connection(self) -> Connection | None:
+        # RFC 4566 allows several c= only for layered multicast: the first one
+        # is the stream's address, the rest are kept as plain lines.
+        self.other += [("c", str(c)) for c in self.connections[1:]]
+        return self.connections[0] if self.connections else None
+
+
+def _origin(value: str) -> OriginLine:
+    parts = value.split()
+    if len(parts) != 6 or not parts[1].isdigit() or not parts[2].isdigit():
+        raise SdpError("o= must be <username> <sess-id> <sess-version> <nettype> "
+                       f"<addrtype> <address> with numeric id and version: {value!r}")
+    return OriginLine(parts[0], int(parts[1]), int(parts[2]), *parts[3:])
+
+
+def _connection(value: str) -> Connection:
+    parts = value.split()
+    if len(parts) != 3:
+        raise SdpError(f"c= must be <nettype> <addrtype> <address>: {value!r}")
+    return Connection(*parts)
+
+
+def _bandwidth(value: str) -> Bandwidth:
+    bwtype, _, amount = value.partition(":")
+    if not bwtype or not amount.strip().isdigit():
+        raise SdpError(f"b= must be <bwtype>:<bandwidth>: {value!r}")
+    return Bandwidth(bwtype, int(amount))
+
+
+def _timing(value: str) -> Timing:
+    parts = value.split()
+    if len(parts) != 2 or not all(p.isdigit() for p in parts):
+        raise SdpError(f"t= must be <start-time> <stop-time>: {value!r}")
+    return Timing(int(parts[0]), int(parts[1]))
+
+
+def _attribute(value: str) -> Attribute:
+    name, colon, rest = value.partition(":")
+    if not name:
+        raise SdpError(f"a= line without an attribute name: {value!r}")
+    return Attribute(name, rest if colon else None)
+
+
+_HANDLERS: dict[str, Callable[[_Section, str], None]] = {
+    "o": lambda s, v: s.origin.append(_origin(v)),
+    "s": lambda s, v: s.names.append(v),
+    "c": lambda s, v: s.connections.append(_connection(v)),
+    "t": lambda s, v: s.timing.append(_timing(v)),
+    "b": lambda s, v: s.bandwidths.append(_bandwidth(v)),
+    "a": lambda s, v: s.attributes.append(_attribute(v)),
+}
+
+
+def _media(m_line: Line, lines: list[Line]) -> MediaDescription:
+    parts = m_line[1].split()
+    if len(parts) < 3:
+        raise SdpError(f"m= must be <media> <port> <proto> <fmt> ...: {m_line[1]!r}")
+    port_text, slash, count = parts[1].partition("/")
+    if not port_text.isdigit() or int(port_text) > 65535 or (slash and not count.isdigit()):
+        raise SdpError(f"m= port must be 0-65535 with an optional /<count>: {parts[1]!r}")
+    if len(parts) == 3 and int(port_text) != 0:
+        raise SdpError(f"m= line lists no media format: {m_line[1]!r}")
+    section = _Section("cba")
+    for t, v in lines:
+        section.add(t, v)
+    return MediaDescription(
+        media=parts[0], port=int(port_text), proto=parts[2], formats=tuple(parts[3:]),
+        port_count=int(count) if slash else None, connection=section.first_connection(),
+        bandwidths=tuple(section.bandwidths), attributes=tuple(section.attributes),
+        other=tuple(section.other))

@@ -1,15 +1,12 @@
 """SDP session descriptions (RFC 4566 §5): model, parser and serialiser.
 
-A description is ``v=``, ``o=``, ``s=``, optional ``i= u= e= p= c= b=``, one
-or more ``t=`` (with ``r=``), ``z= k= a=``, then media descriptions
-``m= i= c= b= k= a=``. The parser is tolerant where phones are sloppy (LF-only
-line ends, empty ``s=``, lines of unknown type kept in order) and strict where
-§5 is: ``v=0`` first, ``o=`` and ``s=`` present, well-formed ``o= c= b= t= m=``,
-and every media stream with a non-zero port needs a ``c=`` at media or session
-level (§5.7). Serialisation writes CRLF lines in §5 order, so a description in
-that order round-trips byte for byte. Attribute helpers cover ``rtpmap``,
-``fmtp``, ``ptime`` (§6), the direction attributes (sendrecv by default),
-``rtcp`` (RFC 3605) and ``rtcp-mux`` (RFC 5761).
+Tolerant where phones are sloppy (LF-only line ends, empty ``s=``, lines of
+unknown type kept in order), strict where §5 is: ``v=0`` first, ``o=`` and
+``s=`` present, well-formed ``o= c= b= t= m=``, and a ``c=`` at media or
+session level for every stream with a non-zero port (§5.7). Serialisation
+writes CRLF lines in §5 order, so bodies in that order round-trip byte for
+byte. Helpers: rtpmap, fmtp, ptime (§6), direction (sendrecv by default),
+rtcp (RFC 3605), rtcp-mux (RFC 5761).
 """
 
 from __future__ import annotations
@@ -145,10 +142,8 @@ def _direction(attributes: tuple[Attribute, ...]) -> str | None:
 
 @dataclass(frozen=True, slots=True)
 class MediaDescription:
-    """One ``m=<media> <port>[/<count>] <proto> <fmt> ...`` section and its lines.
-
-    ``other`` keeps ``i=``, ``k=`` and lines of unknown type in order.
-    """
+    """One ``m=<media> <port>[/<count>] <proto> <fmt> ...`` section; ``other``
+    keeps its ``i=``, ``k=`` and lines of unknown type in order."""
 
     media: str
     port: int
@@ -172,11 +167,8 @@ class MediaDescription:
 
     def codec(self, pt: int) -> RtpMap | None:
         """The format for ``pt``: its rtpmap, else the RFC 3551 static entry."""
-        explicit = self.rtpmaps().get(pt)
-        if explicit is not None:
-            return explicit
         static = STATIC_PAYLOAD_TYPES.get(pt)
-        return RtpMap(pt, *static) if static else None
+        return self.rtpmaps().get(pt) or (RtpMap(pt, *static) if static else None)
 
     def payload_types(self) -> tuple[int, ...]:
         """The formats that are RTP payload type numbers, in offered order."""
@@ -184,12 +176,8 @@ class MediaDescription:
 
     def fmtp(self) -> dict[int, str]:
         """``a=fmtp:<pt> <params>`` by payload type."""
-        result: dict[int, str] = {}
-        for value in _values(self.attributes, "fmtp"):
-            pt, _, params = value.partition(" ")
-            if pt.isdigit():
-                result[int(pt)] = params.strip()
-        return result
+        pairs = (v.partition(" ") for v in _values(self.attributes, "fmtp"))
+        return {int(pt): params.strip() for pt, _, params in pairs if pt.isdigit()}
 
     @property
     def ptime(self) -> int | None:

@@ -17,7 +17,7 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 
 from sipstack.constants import CANONICAL_NAME, LIST_HEADERS
-from sipstack.errors import RemoteProtocolError
+from sipstack.errors import LocalProtocolError, RemoteProtocolError
 from sipstack.syntax import (
     find_unquoted,
     is_token,
@@ -33,7 +33,7 @@ from sipstack.syntax import (
 from sipstack.uri import URI, Params, find_param, parse_uri, split_hostport
 
 __all__ = [
-    "CSeq", "Headers", "NameAddr", "Via", "canonical_name", "header_key", "is_token",
+    "CSeq", "Headers", "NameAddr", "Via", "canonical_name", "header_key", "is_token", "make_via",
     "params_text", "parse_generic_params", "quote", "split_outside_quotes", "unquote",
 ]
 
@@ -62,6 +62,8 @@ CSEQ_MEMO: dict[str, CSeq] = {}
 # Any spelling of a header name -> the lower-cased canonical name used as the
 # index key.  Bounded: names come from a small vocabulary.
 _KEYS: dict[str, str] = {}
+# Any spelling of a header name -> its canonical spelling; bounded likewise.
+_CANONICAL: dict[str, str] = {}
 
 
 def header_key(name: str) -> str:
@@ -76,7 +78,12 @@ def header_key(name: str) -> str:
 
 def canonical_name(name: str) -> str:
     """Long, canonical spelling of a header name (compact forms expanded)."""
-    return CANONICAL_NAME.get(name.lower(), name)
+    canonical = _CANONICAL.get(name)
+    if canonical is None:
+        canonical = CANONICAL_NAME.get(name.lower(), name)
+        if len(_CANONICAL) < 4096:
+            _CANONICAL[name] = canonical
+    return canonical
 
 
 @dataclass(frozen=True, slots=True)
@@ -275,6 +282,26 @@ _SET_NAME_ADDR = slot_setters(NameAddr, "uri display_name params angle")
 _SET_CSEQ = slot_setters(CSeq, "seq method")
 
 
+def make_via(transport: str, host: str, port: int | None, params: Params) -> Via:
+    """``Via(transport, host, port, params)`` without the frozen ``__init__``
+    (hot path: stamping every received request)."""
+    via = _new(Via)
+    set_transport, set_host, set_port, set_params = _SET_VIA
+    set_transport(via, transport)
+    set_host(via, host)
+    set_port(via, port)
+    set_params(via, params)
+    return via
+
+
+def _position(fields: tuple[tuple[str, str], ...], name: str, key: str) -> int:
+    """Where the first field called ``name`` (index key ``key``) is."""
+    for i, (n, _) in enumerate(fields):
+        if n == name or header_key(n) == key:
+            return i
+    raise LocalProtocolError(f"no {name} header to replace")
+
+
 class Headers:
     """Ordered header fields; lookup by any spelling (long, compact, any case).
 
@@ -286,9 +313,10 @@ class Headers:
     __slots__ = ("_fields", "_index")
 
     def __init__(self, fields: Iterable[tuple[str, str]] = ()) -> None:
-        self._fields: tuple[tuple[str, str], ...] = tuple(
-            (canonical_name(n), v) for n, v in fields
-        )
+        canonical = _CANONICAL.get
+        self._fields: tuple[tuple[str, str], ...] = tuple([
+            (canonical(n) or canonical_name(n), v) for n, v in fields
+        ])
         self._index: dict[str, list[str]] | None = None
 
     @classmethod
@@ -388,6 +416,18 @@ class Headers:
         if not placed:
             out.extend((cname, str(x)) for x in values)
         return Headers._trusted(tuple(out))
+
+    def with_first_line(self, name: str, line: str) -> Headers:
+        """A copy where the first field line of ``name`` is ``line`` (the
+        others kept); the lookup index is carried over, not rebuilt."""
+        key = header_key(name)
+        fields = self._fields
+        at = _position(fields, name, key)
+        index = self._lookup().copy()
+        lines = index[key]
+        index[key] = [line, *lines[1:]] if len(lines) > 1 else [line]
+        item = (fields[at][0], line)
+        return Headers._trusted((*fields[:at], item, *fields[at + 1:]), index)
 
     def without(self, *names: str) -> Headers:
         keys = {canonical_name(n).lower() for n in names}

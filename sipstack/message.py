@@ -15,7 +15,7 @@ from typing import Any
 
 from sipstack.constants import SIP_VERSION, reason_phrase
 from sipstack.errors import LocalProtocolError, RemoteProtocolError
-from sipstack.headers import CSeq, Headers, NameAddr, Via
+from sipstack.headers import CSeq, Headers, NameAddr, Via, canonical_name, header_key
 from sipstack.syntax import slot_setters
 from sipstack.uri import URI, SipURI, parse_uri
 
@@ -155,6 +155,18 @@ class Request(_Views):
         values["headers"] = _as_headers(values["headers"])
         return Request(**values)
 
+    def with_top_via(self, line: str, via: Via) -> Request:
+        """A copy whose first Via field line is ``line`` (its first value being
+        ``via``); the other cached views stay valid and are kept."""
+        request = new_request(self.method, self.uri,
+                              self.headers.with_first_line("Via", line), self.body)
+        cache = request._cache
+        cache.update(self._cache)
+        cache.pop("vias", None)
+        cache.pop("bytes", None)
+        cache["via"] = via
+        return request
+
     @classmethod
     def parse(cls, data: bytes) -> Request:
         """Parse one request from ``data`` (see :func:`sipstack.parser.parse_message`)."""
@@ -280,8 +292,12 @@ def _serialise(start_line: str, headers: Headers, body: bytes) -> bytes:
     return text.encode("utf-8", "surrogateescape") + body
 
 
-# Headers a UAS copies from a request into every response (RFC 3261 §8.2.6.2).
-_COPIED = ("Via", "From", "To", "Call-ID", "CSeq")
+# Headers a UAS copies from a request into every response (RFC 3261 §8.2.6.2),
+# with their index keys and the typed views that come along unchanged.
+_COPIED = (("Via", "via"), ("From", "from"), ("To", "to"), ("Call-ID", "call-id"),
+           ("CSeq", "cseq"))
+_COPIED_NAMES = frozenset(name for name, _ in _COPIED)
+_SHARED_VIEWS = ("via", "vias", "from", "call_id", "cseq")
 
 
 def make_response(request: Request, status: int, reason: str | None = None, *,
@@ -289,17 +305,55 @@ def make_response(request: Request, status: int, reason: str | None = None, *,
                   body: bytes = b"") -> Response:
     """Build the response a UAS sends to ``request`` (§8.2.6).
 
-    Via, From, To, Call-ID and CSeq are copied; ``to_tag`` is added to To when
-    the request's To has none (never for 100 Trying, §8.2.6.2).
+    Via, From, To, Call-ID and CSeq are copied line by line; ``to_tag`` is
+    added to To when the request's To has none (never for 100 Trying,
+    §8.2.6.2). The request's typed views of the copied headers are shared.
     """
+    if not 100 <= status <= 699:
+        raise LocalProtocolError(f"status code {status} out of range")
+    source = request.headers._lookup()
     fields: list[tuple[str, str]] = []
-    for name in _COPIED:
-        for value in request.headers.get_lines(name):
-            fields.append((name, value))
+    index: dict[str, list[str]] = {}
+    for name, key in _COPIED:
+        lines = source.get(key)
+        if lines:
+            index[key] = lines
+            fields += [(name, line) for line in lines]
+    views = request._cache
+    to = views.get("to")
     if to_tag is not None and status != 100 and request.to.tag is None:
-        to = str(request.to.with_params(tag=to_tag))
-        fields = [(n, to if n == "To" else v) for n, v in fields]
-    if status == 100 and "Timestamp" in request.headers:
-        fields.append(("Timestamp", request.headers.get("Timestamp") or ""))
-    fields.extend(headers)
-    return Response.build(status, fields, body, reason)
+        line = f"{index['to'][0]};tag={to_tag}"
+        index["to"] = [line]
+        fields = [(n, line if n == "To" else v) for n, v in fields]
+        to = _tagged(request.to, to_tag)
+    if status == 100 and "timestamp" in source:
+        _add(fields, index, "Timestamp", source["timestamp"][0])
+    shared = True
+    for name, value in headers:
+        name = canonical_name(name)
+        shared = shared and name not in _COPIED_NAMES
+        _add(fields, index, name, str(value))
+    response = new_response(status, reason_phrase(status) if reason is None else reason,
+                            Headers._trusted(tuple(fields), index), body)
+    if shared:
+        cache = response._cache
+        for view in _SHARED_VIEWS:
+            view_value = views.get(view)
+            if view_value is not None:
+                cache[view] = view_value
+        if to is not None:
+            cache["to"] = to
+    return response
+
+
+def _add(fields: list[tuple[str, str]], index: dict[str, list[str]], name: str,
+         value: str) -> None:
+    fields.append((name, value))
+    key = header_key(name)
+    lines = index.get(key)
+    index[key] = [value] if lines is None else [*lines, value]
+
+
+def _tagged(to: NameAddr, tag: str) -> NameAddr:
+    """``to`` with a ``tag`` parameter appended, as its text gets one."""
+    return NameAddr(to.uri, to.display_name, (*to.params, ("tag", tag)), to.angle)

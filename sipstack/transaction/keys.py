@@ -13,13 +13,18 @@
 
 from __future__ import annotations
 
+import re
+
 from sipstack.constants import BRANCH_MAGIC, UDP_MTU_LIMIT
 from sipstack.errors import LocalProtocolError
 from sipstack.events import Address
-from sipstack.headers import Headers, Via, split_outside_quotes
+from sipstack.headers import Headers, Via, make_via, split_outside_quotes
 from sipstack.message import Request
 
 LEGACY_PREFIX = "2543|"
+# An ``rport`` flag without a value, as most clients write it.
+_RPORT_FLAG_RE = re.compile(r";rport(?=;|\Z)")
+_RPORT_FLAG = ("rport", None)
 
 
 def has_magic_cookie(branch: str | None) -> bool:
@@ -55,18 +60,22 @@ def legacy_key(request: Request, method: str, to_tag: str | None) -> str:
 
 def replace_top_via(headers: Headers, value: str) -> Headers:
     """Headers with the topmost Via value replaced (other Vias kept as written)."""
-    lines = headers.get_lines("Via")
-    if len(lines) == 1 and "," not in lines[0]:
-        return headers.with_replaced("Via", value)
-    fields = list(headers)
-    for i, (name, line) in enumerate(fields):
-        if name == "Via":
-            if "," in line:
-                rest = split_outside_quotes(line, ",")[1:]
-                value = ",".join([value, *rest])
-            fields[i] = ("Via", value)
-            return Headers(fields)
-    raise LocalProtocolError("message has no Via header")
+    return headers.with_first_line("Via", top_via_line(headers, value))
+
+
+def top_via_line(headers: Headers, value: str) -> str:
+    """The first Via field line of ``headers`` with its first value replaced."""
+    line = headers.get("Via")
+    if line is None:
+        raise LocalProtocolError("message has no Via header")
+    return _first_line_with(line, value)
+
+
+def _first_line_with(line: str, value: str) -> str:
+    """Via field ``line`` with its first value replaced by ``value``."""
+    if "," not in line:
+        return value
+    return ",".join([value, *split_outside_quotes(line, ",")[1:]])
 
 
 def _plain_host(host: str) -> str:
@@ -79,14 +88,40 @@ def stamp_via(request: Request, source: Address) -> tuple[Request, Via]:
     Returns the request as the TU sees it and its (new) top Via."""
     via = request.via
     rport = via.param("rport")
-    if rport == "":
-        stamped = via.with_params(received=source.host, rport=str(source.port))
-    elif _plain_host(via.host) != source.host:
-        stamped = via.with_params(received=source.host)
-    else:
+    if rport != "" and _plain_host(via.host) == source.host:
         return request, via
-    headers = replace_top_via(request.headers, str(stamped))
-    return request.replace(headers=headers), stamped
+    line = request.headers.get("Via") or ""
+    top = line if "," not in line else split_outside_quotes(line, ",")[0].strip()
+    stamped = _stamped_text(via, top, source, rport == "")
+    if stamped is None:
+        port = {"rport": str(source.port)} if rport == "" else {}
+        new_via = via.with_params(received=source.host, **port)
+        text = str(new_via)
+    else:
+        text, new_via = stamped
+    return request.with_top_via(_first_line_with(line, text), new_via), new_via
+
+
+def _stamped_text(via: Via, top: str, source: Address,
+                  fill_rport: bool) -> tuple[str, Via] | None:
+    """The stamped top Via as ``top`` with the parameters written into it, or
+    None when the text needs the general path (an existing ``received``,
+    quoted values, an ``rport`` flag spelled otherwise)."""
+    if '"' in top or via.param("received") is not None:
+        return None
+    received = ("received", source.host)
+    if not fill_rport:
+        params = (*via.params, received)
+        return f"{top};received={source.host}", make_via(via.transport, via.host, via.port,
+                                                         params)
+    flag = _RPORT_FLAG_RE.search(top)
+    if flag is None or _RPORT_FLAG not in via.params:
+        return None
+    at = via.params.index(_RPORT_FLAG)
+    port = str(source.port)
+    params = (*via.params[:at], ("rport", port), *via.params[at + 1:], received)
+    text = f"{top[:flag.end()]}={port}{top[flag.end():]};received={source.host}"
+    return text, make_via(via.transport, via.host, via.port, params)
 
 
 def response_address(via: Via, source: Address) -> Address:

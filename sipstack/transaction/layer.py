@@ -49,10 +49,10 @@ from sipstack.transaction.keys import (
     client_key,
     fit_transport,
     legacy_key,
-    replace_top_via,
     response_address,
     server_key,
     stamp_via,
+    top_via_line,
 )
 from sipstack.transaction.server_invite import ServerInviteTransaction
 from sipstack.transaction.server_non_invite import ServerNonInviteTransaction
@@ -187,8 +187,8 @@ class TransactionLayer:
         branch = request.via.branch
         if not branch:
             branch = self._ids.branch()
-            via = str(request.via.with_params(branch=branch))
-            request = request.replace(headers=replace_top_via(request.headers, via))
+            via = request.via.with_params(branch=branch)
+            request = request.with_top_via(top_via_line(request.headers, str(via)), via)
         key = client_key(branch, method)
         if key in self._clients:
             raise LocalProtocolError(f"branch {branch} already used by a {method} transaction")

@@ -9,7 +9,7 @@ from test_headers import tokens
 from test_uri import absolute_uris, sip_uris
 
 from sipstack.errors import LocalProtocolError, RemoteProtocolError
-from sipstack.headers import Headers
+from sipstack.headers import Headers, Via
 from sipstack.message import Request, Response, make_response
 from sipstack.uri import URI
 
@@ -135,3 +135,48 @@ def test_messages_are_values() -> None:
     assert isinstance(invite().headers, Headers)
     with pytest.raises(TypeError):
         hash(invite())
+
+
+def _views(message: Request | Response) -> tuple[object, ...]:
+    return (message.via, message.vias, message.from_, message.to, message.call_id,
+            message.cseq)
+
+
+@pytest.mark.parametrize("to", ["Bob <sip:bob@biloxi.example.com>", "sip:bob@biloxi.example.com",
+                                "<sip:bob@biloxi.example.com;user=phone>;x=1"])
+def test_make_response_views_match_its_text(to: str) -> None:
+    fields = [*BASE[:2], ("To", to), *BASE[3:], ("CSeq", "314159 INVITE")]
+    request = Request.build("INVITE", "sip:bob@biloxi.example.com", fields)
+    _views(request)  # the request's views are cached and shared with the response
+    for status, tag in ((100, "t1"), (180, "t1"), (200, None), (486, "t2")):
+        response = make_response(request, status, to_tag=tag)
+        assert response.via is request.via
+        assert _views(response) == _views(Response.parse(bytes(response)))
+        expected_tag = None if tag is None or status == 100 else tag
+        assert response.to.tag == expected_tag and response.to.uri == request.to.uri
+
+
+def test_make_response_with_an_extra_copied_header_reads_its_own_views() -> None:
+    request = invite()
+    _views(request)
+    extra = "SIP/2.0/TCP proxy.example.com;branch=z9hG4bKextra"
+    response = make_response(request, 200, headers=[("v", extra)])
+    assert response.headers.get_lines("Via")[1] == extra and len(response.vias) == 2
+    assert _views(response) == _views(Response.parse(bytes(response)))
+
+
+def test_make_response_needs_no_to_without_a_tag() -> None:
+    request = Request.build("OPTIONS", "sip:a@b", [BASE[0], ("CSeq", "1 OPTIONS")])
+    assert make_response(request, 200).headers.get("To") is None
+    with pytest.raises(LocalProtocolError):
+        make_response(request, 700)
+
+
+def test_with_top_via_keeps_the_other_views() -> None:
+    request = invite()
+    from_, cseq = request.from_, request.cseq
+    line = "SIP/2.0/UDP pc33.atlanta.example.com;branch=z9hG4bKnew"
+    changed = request.with_top_via(line, Via.parse(line))
+    assert changed.from_ is from_ and changed.cseq is cseq
+    assert changed.headers.get("Via") == line and request.headers.get("Via") == BASE[0][1]
+    assert _views(changed) == _views(Request.parse(bytes(changed)))

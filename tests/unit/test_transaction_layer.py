@@ -22,6 +22,7 @@ from sipstack.transaction import (
     make_ack_for_error,
     make_cancel,
 )
+from sipstack.transaction.keys import stamp_via
 
 SOURCE = Address("udp", "192.0.2.1", 5060)
 RFC4475 = Path(__file__).resolve().parents[3] / "shared" / "conformance" / "rfc4475"
@@ -282,3 +283,29 @@ def test_rfc_4475_requests_without_a_usable_branch_match_their_retransmissions(
     layer.send_response(event.key, make_response(event.request, 400, to_tag="t"), 0.6)
     [datagram] = layer.datagrams_to_send()[-1:]
     assert datagram.address == Address("udp", "192.0.2.77", 5060)
+
+
+@pytest.mark.parametrize("via", [
+    "SIP/2.0/UDP 10.0.0.5:5060;rport;branch=z9hG4bKs1",
+    "SIP/2.0/UDP 10.0.0.5:5060;branch=z9hG4bKs2;rport",
+    "SIP/2.0/UDP 10.0.0.5:5060;branch=z9hG4bKs3;RPORT",
+    "SIP/2.0/UDP 10.0.0.5:5060;branch=z9hG4bKs4 ; rport",
+    "SIP/2.0/UDP 10.0.0.5:5060;branch=z9hG4bKs5",
+    "SIP/2.0/UDP 10.0.0.5:5060;branch=z9hG4bKs6;received=10.9.9.9;rport",
+    'SIP/2.0/UDP 10.0.0.5:5060;branch=z9hG4bKs7;x=";rport";rport',
+    "SIP/2.0/UDP 10.0.0.5:5060;branch=z9hG4bKs8;rport, SIP/2.0/TCP proxy.example;branch=z9hG4bKp",
+])
+def test_stamped_via_text_and_view_agree(via: str) -> None:
+    source = Address("udp", "203.0.113.7", 40123)
+    original = request(via=via)
+    stamped, top = stamp_via(original, source)
+    expected = original.via.with_params(
+        received=source.host, **({"rport": "40123"} if original.via.param("rport") == "" else {}))
+    assert dict(top.params) == {n.lower(): v for n, v in expected.params}
+    assert stamped.via is top
+    reparsed = parse_message(bytes(stamped))
+    assert isinstance(reparsed, Request)
+    assert reparsed.via == top and reparsed.vias[1:] == original.vias[1:]
+    assert [n for n, _ in reparsed.headers] == [n for n, _ in original.headers] + [
+        "Content-Length"]
+    assert reparsed.call_id == original.call_id and reparsed.cseq == original.cseq

@@ -93,3 +93,20 @@ def test_stopped_mid_call_ends_both_legs_and_the_cdr(phones: Callable[..., Phone
         [record] = switch.calls()
     assert record.state == "ended" and record.hangup_side == "system"
     assert record.disposition == "answered" and record.end_time is not None
+
+
+def test_stopped_while_ringing_releases_both_phones(phones: Callable[..., Phone],
+                                                    tmp_path: Path) -> None:  # F-OPS-3
+    with SwitchProcess(tmp_path) as switch:
+        alice = registered(phones, switch, "101")
+        bob = registered(phones, switch, "102")
+        call = alice.call(switch.uri("102"))
+        incoming = bob.wait_incoming(timeout=10)
+        alice.wait_state(call, "EARLY", timeout=10)
+        assert switch.stop(signal.SIGTERM) == 0
+        refused = alice.wait_state(call, "DISCONNECTED", timeout=5)
+        cancelled = bob.wait_state(incoming.call, "DISCONNECTED", timeout=5)
+        [record] = switch.calls()
+    assert refused.code == 503 and cancelled.code == 487
+    assert record.state == "ended" and record.hangup_side == "system"
+    assert record.answer_time is None

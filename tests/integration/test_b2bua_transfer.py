@@ -148,3 +148,22 @@ def test_transfer_target_busy_is_reported_to_the_transferor(
         bob.wait_state(answered, "DISCONNECTED", timeout=10)
         [record] = switch.wait_calls(1)
     assert record.disposition == "answered" and record.hangup_side == "caller"
+
+
+def test_transfer_fails_after_the_transferor_left(phones: Callable[..., Phone],
+                                                  tmp_path: Path) -> None:  # F-SIP-6
+    with SwitchProcess(tmp_path) as switch:
+        alice = registered(phones, switch, "101")
+        bob = registered(phones, switch, "102")
+        carol = registered(phones, switch, "103")
+        call, answered = connect(alice, bob, switch, "102")
+        bob.transfer(answered, switch.uri("103"))
+        bob.wait_event("transfer_status", answered, timeout=10)
+        bob.hangup(answered)
+        transferred = carol.wait_incoming(timeout=10)
+        carol.reject(transferred.call, 486)
+        ended = alice.wait_state(call, "DISCONNECTED", timeout=5)  # nobody to go back to
+        [record] = switch.wait_calls(1)
+    assert ended.code == 200  # a BYE: the call had been answered
+    assert record.disposition == "answered" and record.hangup_side == "callee"
+    assert record.end_reason is not None and "transfer failed with 486" in record.end_reason

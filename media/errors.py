@@ -1,0 +1,9 @@
+"""The one error family of the media engine: every media failure is a MediaError."""
+
+
+class MediaError(Exception):
+    """Base of all errors raised by ``media``."""
+
+
+class InvalidPacket(MediaError):
+    """Bytes that are not a well-formed RTP or RTCP packet (RFC 3550 §5.1, §6.4, A.1, A.2)."""

@@ -337,7 +337,8 @@ class Headers:
         if index is None:
             index = {}
             for name, value in self._fields:
-                key = header_key(name)
+                # Stored names are canonical: the key is the lower-cased name.
+                key = name.lower()
                 values = index.get(key)
                 if values is None:
                     index[key] = [value]
@@ -348,7 +349,10 @@ class Headers:
 
     def get(self, name: str, default: str | None = None) -> str | None:
         """The first field value of ``name`` (whole line, not list-split)."""
-        values = self._lookup().get(header_key(name))
+        index = self._index
+        if index is None:
+            index = self._lookup()
+        values = index.get(_KEYS.get(name) or header_key(name))
         return values[0] if values else default
 
     def get_lines(self, name: str) -> list[str]:
@@ -371,7 +375,12 @@ class Headers:
         return values
 
     def __contains__(self, name: object) -> bool:
-        return isinstance(name, str) and header_key(name) in self._lookup()
+        if not isinstance(name, str):
+            return False
+        index = self._index
+        if index is None:
+            index = self._lookup()
+        return (_KEYS.get(name) or header_key(name)) in index
 
     def __iter__(self) -> Iterator[tuple[str, str]]:
         return iter(self._fields)

@@ -17,7 +17,16 @@ import re
 
 from sipstack.constants import CANONICAL_NAME, MAX_MESSAGE_SIZE, METHODS
 from sipstack.errors import RemoteProtocolError, SipError
-from sipstack.headers import CSeq, Headers, NameAddr, Via, is_token
+from sipstack.headers import (
+    CSEQ_MEMO,
+    NAME_ADDR_MEMO,
+    VIA_MEMO,
+    CSeq,
+    Headers,
+    NameAddr,
+    Via,
+    is_token,
+)
 from sipstack.message import Request, Response, new_request, new_response
 from sipstack.uri import SipURI, parse_uri
 
@@ -97,18 +106,20 @@ def _parse_fields(
         lines = _unfold(lines)
     fields: list[tuple[str, str]] = []
     index: dict[str, list[str]] = {}
-    names = _NAMES
+    spelling = _NAMES.get
     for line in lines:
         name, sep, value = line.partition(":")
-        entry = names.get(name) if sep else None
-        if entry is None:
+        entry = spelling(name)
+        if entry is None or not sep:
             entry = _learn_name(name, sep, line)
+        canonical, key = entry
         value = value.strip(" \t")
-        fields.append((entry[0], value))
-        if entry[1] in index:
-            index[entry[1]].append(value)
+        fields.append((canonical, value))
+        values = index.get(key)
+        if values is None:
+            index[key] = [value]
         else:
-            index[entry[1]] = [value]
+            values.append(value)
     return tuple(fields), index
 
 
@@ -194,16 +205,16 @@ def _check(message: Request | Response, index: dict[str, list[str]]) -> None:
     if len(call_ids) + len(froms) + len(tos) + len(cseqs) + len(max_forwards) > 5:
         raise RemoteProtocolError("more than one value in a single-value header")
     cache = message._cache
-    cache["via"] = Via.parse(
-        vias[0] if "," not in vias[0] else message.headers.get_all("Via")[0]
-    )
+    top = vias[0] if "," not in vias[0] else message.headers.get_all("Via")[0]
+    cache["via"] = VIA_MEMO.get(top) or Via.parse(top)
     call_id = call_ids[0]
     if _CALL_ID_RE.match(call_id) is None:
         raise RemoteProtocolError(f"invalid Call-ID {call_id[:80]!r}")
     cache["call_id"] = call_id
-    cache["from"] = NameAddr.parse(froms[0])
-    cache["to"] = NameAddr.parse(tos[0])
-    cseq = cache["cseq"] = CSeq.parse(cseqs[0])
+    from_, to = froms[0], tos[0]
+    cache["from"] = NAME_ADDR_MEMO.get(from_) or NameAddr.parse(from_)
+    cache["to"] = NAME_ADDR_MEMO.get(to) or NameAddr.parse(to)
+    cseq = cache["cseq"] = CSEQ_MEMO.get(cseqs[0]) or CSeq.parse(cseqs[0])
     if not (max_forwards[0].isdigit() and max_forwards[0].isascii()):
         raise RemoteProtocolError(f"invalid Max-Forwards {max_forwards[0][:20]!r}")
     if isinstance(message, Request) and cseq.method != message.method:

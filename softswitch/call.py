@@ -148,17 +148,19 @@ class Call:
         for target in targets:
             self._fork(target)
 
-    def _fork(self, target: Target) -> Leg:
+    def _fork(self, target: Target) -> None:
+        self.forks.append(self._fork_leg(target, self.caller.remote_body))
+
+    def _fork_leg(self, target: Target, body: bytes) -> Leg:
+        """A new callee leg: an INVITE to ``target`` offering ``body``."""
         host = self.host
         session = host.endpoint.invite(target.uri, host.now(), from_=target.from_,
-                                       to=target.to, headers=target.headers,
-                                       body=self.caller.remote_body,
+                                       to=target.to, headers=target.headers, body=body,
                                        destination=target.destination)
         self._leg_count += 1
         leg = Leg(host, session, index=self._leg_count, peer=target.peer or target.uri,
                   on_event=self._on_event, credentials=target.credentials,
                   destination=target.destination)
-        self.forks.append(leg)
         self._leg_started(leg, LegRole.CALLEE)
         return leg
 
@@ -169,10 +171,10 @@ class Call:
     # -- events -----------------------------------------------------------------
 
     def _on_event(self, leg: Leg, event: LegEvent) -> None:
-        if self._transfer is not None and leg is self._transfer.leg:
+        if self._transfer is not None and leg in self._transfer.legs:
             if isinstance(event, Release):
                 self._leg_ended(leg, event)
-            self._transfer.on_event(event)
+            self._transfer.on_event(leg, event)
             return
         handler = _EVENTS.get(type(event))
         if handler is not None:
@@ -266,19 +268,10 @@ class Call:
             leg.respond(event.token, 403 if not targets else 491)  # type: ignore[arg-type]
             return
         leg.respond(event.token, 202)  # type: ignore[arg-type]
-        target = targets[0]
-        session = self.host.endpoint.invite(target.uri, self.host.now(), from_=target.from_,
-                                            to=target.to, headers=target.headers,
-                                            body=other.remote_body,
-                                            destination=target.destination)
-        self._leg_count += 1
-        new = Leg(self.host, session, index=self._leg_count, peer=target.peer or target.uri,
-                  on_event=self._on_event, credentials=target.credentials,
-                  destination=target.destination)
-        self._leg_started(new, LegRole.CALLEE)
+        legs = [self._fork_leg(target, other.remote_body) for target in targets]
         self._transfer = BlindTransfer(
-            leg, new, ring_timeout=self.info.ring_timeout, call_later=self.host.call_later,
-            on_answered=lambda body: self._transfer_answered(leg, new, body),
+            leg, legs, ring_timeout=self.info.ring_timeout, call_later=self.host.call_later,
+            rank=_rank, on_answered=lambda new, body: self._transfer_answered(leg, new, body),
             on_failed=lambda status, _: self._transfer_failed(leg, status))
 
     def _transfer_answered(self, transferor: Leg, new: Leg, body: bytes) -> None:

@@ -167,3 +167,28 @@ def test_transfer_fails_after_the_transferor_left(phones: Callable[..., Phone],
     assert ended.code == 200  # a BYE: the call had been answered
     assert record.disposition == "answered" and record.hangup_side == "callee"
     assert record.end_reason is not None and "transfer failed with 486" in record.end_reason
+
+
+def test_transfer_rings_every_phone_of_the_target(phones: Callable[..., Phone],
+                                                  tmp_path: Path) -> None:  # F-SIP-6, F-SIP-5
+    with SwitchProcess(tmp_path) as switch:
+        alice = registered(phones, switch, "101")
+        bob = registered(phones, switch, "102")
+        desk = registered(phones, switch, "103")
+        mobile = registered(phones, switch, "103")
+        call, answered = connect(alice, bob, switch, "102")
+        mark_a = alice.mark()
+        bob.transfer(answered, switch.uri("103"))
+        on_desk = desk.wait_incoming(timeout=10)
+        on_mobile = mobile.wait_incoming(timeout=10)
+        desk.answer(on_desk.call)
+        desk.wait_state(on_desk.call, "CONFIRMED", timeout=10)
+        cancelled = mobile.wait_state(on_mobile.call, "DISCONNECTED", timeout=10)
+        alice.wait_media(call, "ACTIVE", timeout=10, start=mark_a)
+        assert alice.call_info(call)["state"] == "CONFIRMED"
+        desk.hangup(on_desk.call)
+        alice.wait_state(call, "DISCONNECTED", timeout=10)
+        [record] = switch.wait_calls(1)
+        legs = switch.legs(record.id)
+    assert cancelled.code == 487 and "CONFIRMED" not in mobile.states(on_mobile.call)
+    assert len(legs) == 4 and sum(leg.answer_time is not None for leg in legs) == 3

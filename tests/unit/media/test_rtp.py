@@ -281,3 +281,25 @@ def test_a_telephone_event_does_not_disturb_the_numbering() -> None:
     assert stream.forward(101, 13, 1920, 5, False) == (3, 320)
     assert stream.forward(0, 14, 2400, 5, False) == (4, 800)
     assert stream.next_frame(160) == (5, 960)
+
+
+@given(st.integers(0, 65535), U32,
+       st.lists(st.tuples(st.sampled_from(["relay", "local"]), st.booleans(),
+                          st.integers(0, 65535), U32, st.integers(1, 20)), max_size=12))
+def test_any_mix_of_sources_without_loss_is_one_continuous_stream(
+        seq0: int, ts0: int, runs: list[tuple[str, bool, int, int, int]]) -> None:
+    """Relay runs come from a new SSRC, or from the previous one again after
+    local frames (a prompt between two stretches of the far phone)."""
+    stream = OutgoingStream(1, seq0, ts0)
+    out: list[tuple[int, int, bool]] = []
+    ssrc, previous = 100, "local"
+    for kind, same_source, seq, ts, n in runs:
+        if kind == "local":
+            out += frames(stream, n)
+        else:
+            ssrc += 0 if same_source and previous == "local" else 1
+            out += relay(stream, ssrc, seq, ts, n)
+        previous = kind
+    assert_continuous(out)
+    if out:
+        assert out[0][:2] == (seq0, ts0) and out[0][2]

@@ -431,7 +431,7 @@ class Headers:
         others kept); the lookup index is carried over, not rebuilt."""
         key = header_key(name)
         fields = self._fields
-        at = _position(fields, name, key)
+        at = 0 if fields and fields[0][0] == name else _position(fields, name, key)
         index = self._lookup().copy()
         lines = index[key]
         index[key] = [line, *lines[1:]] if len(lines) > 1 else [line]

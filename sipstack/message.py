@@ -162,8 +162,8 @@ class Request(_Views):
                               self.headers.with_first_line("Via", line), self.body)
         cache = request._cache
         cache.update(self._cache)
-        cache.pop("vias", None)
-        cache.pop("bytes", None)
+        if "vias" in cache:
+            del cache["vias"]
         cache["via"] = via
         return request
 

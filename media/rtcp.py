@@ -27,12 +27,20 @@ _WORD = struct.Struct("!I")
 NTP_EPOCH_OFFSET = 2_208_988_800  # seconds from 1900-01-01 to 1970-01-01
 
 
+def _pack(fmt: struct.Struct | str, *values: int) -> bytes:
+    """Pack fields; one out of its range is a MediaError, not a struct.error."""
+    try:
+        return fmt.pack(*values) if isinstance(fmt, struct.Struct) else struct.pack(fmt, *values)
+    except struct.error as exc:
+        raise MediaError(f"RTCP field out of range: {exc}") from exc
+
+
 def _header(count: int, packet_type: int, body_length: int) -> bytes:
     if count > MAX_COUNT:
         raise MediaError(f"RTCP count {count} exceeds {MAX_COUNT}")
     if body_length % 4:
         raise MediaError("RTCP packet body must be a multiple of 32 bits")
-    return _HEADER.pack(0x80 | count, packet_type, body_length // 4)
+    return _pack(_HEADER, 0x80 | count, packet_type, body_length // 4)
 
 
 def _split(data: bytes, expected_type: int) -> tuple[int, bytes]:
@@ -86,7 +94,7 @@ class ReportBlock:
         if not -0x800000 <= self.cumulative_lost <= 0x7FFFFF:
             raise MediaError(f"cumulative lost {self.cumulative_lost} outside 24 bits")
         loss = self.fraction_lost << 24 | (self.cumulative_lost & 0xFFFFFF)
-        return _BLOCK.pack(self.ssrc, loss, self.highest_sequence, self.jitter,
+        return _pack(_BLOCK, self.ssrc, loss, self.highest_sequence, self.jitter,
                            self.lsr, self.dlsr)
 
 
@@ -122,7 +130,7 @@ class SenderReport:
         return cls(ssrc, ntp, rtp_ts, packets, octets, reports, extension)
 
     def __bytes__(self) -> bytes:
-        info = _SENDER_INFO.pack(self.ssrc, self.ntp_timestamp, self.rtp_timestamp,
+        info = _pack(_SENDER_INFO, self.ssrc, self.ntp_timestamp, self.rtp_timestamp,
                                  self.packet_count, self.octet_count)
         body = b"".join((info, *map(bytes, self.reports), self.extension))
         return _header(len(self.reports), SR, len(body)) + body
@@ -145,7 +153,7 @@ class ReceiverReport:
         return cls(_WORD.unpack_from(body)[0], reports, extension)
 
     def __bytes__(self) -> bytes:
-        body = b"".join((_WORD.pack(self.ssrc), *map(bytes, self.reports), self.extension))
+        body = b"".join((_pack(_WORD, self.ssrc), *map(bytes, self.reports), self.extension))
         return _header(len(self.reports), RR, len(body)) + body
 
 
@@ -164,7 +172,7 @@ class SdesChunk:
         return None
 
     def __bytes__(self) -> bytes:
-        out = bytearray(_WORD.pack(self.ssrc))
+        out = bytearray(_pack(_WORD, self.ssrc))
         for kind, value in self.items:
             if not 1 <= kind <= 0xFF or len(value) > 0xFF:
                 raise MediaError(f"SDES item type {kind} or length {len(value)} invalid")
@@ -245,7 +253,7 @@ class Bye:
         return cls(sources, reason)
 
     def __bytes__(self) -> bytes:
-        body = struct.pack(f"!{len(self.sources)}I", *self.sources)
+        body = _pack(f"!{len(self.sources)}I", *self.sources)
         if self.reason:
             text = self.reason.encode()
             if len(text) > 0xFF:

@@ -159,6 +159,13 @@ def test_build_compound_insists_on_a_report_first(packets: list[Bye]) -> None:
     SourceDescription((SdesChunk(1, ((0, b"x"),)),)),
     SourceDescription((SdesChunk(1, ((1, b"x" * 256),)),)),
     Bye((1,), "x" * 256),
+    Bye((2**32,)),
+    ReportBlock(-1, 0, 0, 0, 0),
+    SenderReport(1, 2**64, 0, 0, 0),
+    ReceiverReport(2**32),
+    SourceDescription((SdesChunk(2**32),)),
+    RtcpOther(256, 0, b""),
+    RtcpOther(205, 32, b""),
 ])
 def test_unrepresentable_values_do_not_serialise(packet: object) -> None:
     with pytest.raises(MediaError):

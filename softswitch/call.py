@@ -110,6 +110,10 @@ def _rank(status: int) -> int:
     return 4
 
 
+def _best(failures: list[Release]) -> Release:
+    return min(failures, key=lambda r: (_rank(r.status), r.status))
+
+
 @dataclass
 class Call:
     """One call through the switch (module doc)."""
@@ -237,8 +241,7 @@ class Call:
             self.forks.remove(leg)
             self.failures.append(event)
             if not self.forks and self.phase is Phase.RINGING:
-                best = min(self.failures, key=lambda r: (_rank(r.status), r.status))
-                self._fail(best.status or 480, best.reason)
+                self._fail(_best(self.failures))
 
     def _on_offer(self, leg: Leg, event: Offer) -> None:
         peer = self._peer_of(leg)
@@ -312,7 +315,8 @@ class Call:
         if self.phase is Phase.RINGING:
             for fork in self.forks:
                 fork.end(reason="ring timeout")
-            self._fail(480, "no answer")
+            # A phone that refused (busy) tells more than the ones left ringing.
+            self._fail(_best([*self.failures, Release(480, "no answer", False)]))
 
     def _max_duration(self) -> None:
         if self.phase is Phase.ANSWERED:
@@ -332,10 +336,12 @@ class Call:
                        else Disposition.FAILED)
         self._end(disposition, HangupSide.SYSTEM, None, reason)
 
-    def _fail(self, status: int, reason: str) -> None:
-        self.caller.end(status, reason)
-        side = HangupSide.CALLEE if self.failures else HangupSide.SYSTEM
-        self._end(disposition_for(status), side, status, reason)
+    def _fail(self, failure: Release) -> None:
+        """Refuse the caller with the chosen failure (a callee's, or our own)."""
+        status = failure.status or 480
+        self.caller.end(status, failure.reason)
+        side = HangupSide.CALLEE if failure.by_remote else HangupSide.SYSTEM
+        self._end(disposition_for(status), side, status, failure.reason)
 
     def _end(self, disposition: Disposition, side: HangupSide, status: int | None,
              reason: str) -> None:

@@ -196,6 +196,24 @@ def test_every_phone_of_102_refuses_and_the_caller_hears_busy(
     assert record.disposition == "busy" and record.hangup_side == "callee"
 
 
+def test_one_phone_busy_the_other_unanswered_gives_busy(
+        phones: Callable[..., Phone], tmp_path: Path) -> None:  # F-SIP-5
+    with SwitchProcess(tmp_path, ring_timeout=2) as switch:
+        alice = registered(phones, switch, "101")
+        desk = registered(phones, switch, "102")
+        mobile = registered(phones, switch, "102")
+        call = alice.call(switch.uri("102"))
+        on_desk = desk.wait_incoming(timeout=10)
+        on_mobile = mobile.wait_incoming(timeout=10)
+        desk.reject(on_desk.call, 486)
+        ended = alice.wait_state(call, "DISCONNECTED", timeout=10)
+        gone = mobile.wait_state(on_mobile.call, "DISCONNECTED", timeout=5)
+        [record] = switch.wait_calls(1)
+    assert gone.code == 487
+    assert ended.code == 486, "the busy phone's answer is the best one (RFC 3261 §16.7)"
+    assert record.disposition == "busy" and record.hangup_side == "callee"
+
+
 def test_unregistered_phone_is_not_called(phones: Callable[..., Phone],
                                           tmp_path: Path) -> None:  # F-SIP-5
     with SwitchProcess(tmp_path) as switch:

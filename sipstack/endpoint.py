@@ -41,6 +41,7 @@ from sipstack.endpoint_events import (
 )
 from sipstack.endpoint_wire import (
     build_request,
+    flow_of,
     local_failure,
     resolve_uri,
     stateless_error,
@@ -114,6 +115,9 @@ class Endpoint:
         self._server_ids: dict[str, tuple[str, str, str]] = {}  # tx key -> its id
         self._invites: dict[str, InviteSession] = {}  # INVITE server tx key -> session
         self._timers: list[tuple[float, int, InviteSession]] = []
+        # Where a session's requests go when that is not its peer's Contact:
+        # the connection or NAT binding the dialog was set up over.
+        self._flows: dict[int, Address] = {}
         self._seq = itertools.count()
         self._allowed = frozenset(config.allow)
 
@@ -220,6 +224,7 @@ class Endpoint:
             else:
                 if isinstance(output, Terminated):
                     self._forget_session(session)
+                    self._flows.pop(id(session), None)
                 self._events.append(SessionEvent(session, output))
         deadline = session.get_timer()
         if deadline is not None:
@@ -249,6 +254,8 @@ class Endpoint:
     def _send(self, request: Request, destination: Address | None, now: float,
               session: InviteSession | None) -> str:
         address = destination or self.resolve(request.uri)
+        if session is not None and destination is not None:
+            self._flows.setdefault(id(session), destination)
         request = with_via_transport(request, address.transport)
         key = self.transactions.send_request(request, address, now)
         self._clients[key] = _ClientRequest(request, session)
@@ -257,7 +264,7 @@ class Endpoint:
     def _send_from_session(self, session: InviteSession, order: SendRequest,
                            now: float) -> None:
         try:
-            address = self.resolve(order.destination)
+            address = self._flows.get(id(session)) or self.resolve(order.destination)
         except SipError as exc:
             log.warning("cannot route %s to %s: %s", order.request.method,
                         order.destination, exc.message)
@@ -358,6 +365,9 @@ class Endpoint:
                                     t1=self.config.t1, session_timer=timer)
         self._track(event)
         self._invites[event.key] = session
+        flow = flow_of(event.request, event.source)
+        if flow is not None:
+            self._flows[id(session)] = flow
         self._events.append(IncomingCall(session, event.request, event.source))
 
     def _track(self, event: RequestReceived) -> None:

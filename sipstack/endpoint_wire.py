@@ -44,6 +44,20 @@ def resolve_uri(uri: URI) -> Address:
     return Address(transport, host, uri.port or Address.default_port(transport))
 
 
+def flow_of(request: Request, source: Address) -> Address | None:
+    """Where requests back to the sender of ``request`` must go instead of its
+    Contact: the connection it came over (§18.2.2 spirit, RFC 5626), or its
+    NAT binding when the Contact names another host; None to follow Contact."""
+    if source.transport != "udp":
+        return source
+    contacts = request.contacts
+    uri = contacts[0].uri if contacts else request.from_.uri
+    if not isinstance(uri, SipURI):
+        return source
+    host = uri.host[1:-1] if uri.host.startswith("[") else uri.host
+    return None if host == source.host else source
+
+
 def with_via_transport(request: Request, transport: str) -> Request:
     """Make the top Via name the transport the request really leaves on."""
     via = request.via

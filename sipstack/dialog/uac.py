@@ -59,7 +59,9 @@ def initial_response(session: InviteSession, response: Response, now: float) -> 
     """Process a response to the session's initial INVITE (not a 2xx already ACKed)."""
     status = response.status
     if status == 100:
-        return []
+        # §9.1: any provisional response, 100 Trying included, allows a CANCEL.
+        session.provisional_seen = True
+        return _send_cancel(session) if session._cancel == "pending" else []
     session.offer.response(session.invite, response, By.LOCAL)
     if status < 200:
         if session.state not in _BEFORE_FINAL:

@@ -132,10 +132,6 @@ def test_caller_cancels_while_callee_rings(phones: Callable[..., Phone],
     assert record.answer_time is None
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "sipstack's UAC session ignores 100 Trying when deciding whether CANCEL may be "
-    "sent (RFC 3261 §9.1 allows it after any provisional response), so a callee "
-    "that has sent only 100 is never cancelled (sipstack/dialog/uac.py, see the report)"))
 def test_caller_cancels_before_the_callee_rings(phones: Callable[..., Phone],
                                                 tmp_path: Path) -> None:  # F-SIP-5
     with SwitchProcess(tmp_path) as switch:

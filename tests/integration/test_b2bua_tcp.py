@@ -22,10 +22,6 @@ def tcp_phone(phones: Callable[..., Phone], switch: SwitchProcess, user: str) ->
     return phone
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "in-dialog requests follow the callee's Contact, which pjsua sends without "
-    "transport=tcp, instead of the TCP flow the phone registered over: the ACK "
-    "goes out over UDP and never arrives (sipstack Endpoint, see the report)"))
 def test_tcp_phones_call_each_other(phones: Callable[..., Phone],
                                     tmp_path: Path) -> None:  # F-SIP-5
     with SwitchProcess(tmp_path) as switch:

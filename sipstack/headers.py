@@ -313,11 +313,22 @@ class Headers:
     __slots__ = ("_fields", "_index")
 
     def __init__(self, fields: Iterable[tuple[str, str]] = ()) -> None:
+        # Names are made canonical and the lookup index built in one pass:
+        # a message that is built is about to be looked into.
         canonical = _CANONICAL.get
-        self._fields: tuple[tuple[str, str], ...] = tuple([
-            (canonical(n) or canonical_name(n), v) for n, v in fields
-        ])
-        self._index: dict[str, list[str]] | None = None
+        items: list[tuple[str, str]] = []
+        index: dict[str, list[str]] = {}
+        for n, v in fields:
+            name = canonical(n) or canonical_name(n)
+            items.append((name, v))
+            key = name.lower()
+            values = index.get(key)
+            if values is None:
+                index[key] = [v]
+            else:
+                values.append(v)
+        self._fields: tuple[tuple[str, str], ...] = tuple(items)
+        self._index: dict[str, list[str]] | None = index
 
     @classmethod
     def _trusted(

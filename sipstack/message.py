@@ -346,6 +346,19 @@ def make_response(request: Request, status: int, reason: str | None = None, *,
     return response
 
 
+def trying_bytes(request: Request) -> bytes:
+    """``bytes(make_response(request, 100))`` without building the response:
+    what an INVITE server transaction sends first (§17.2.1)."""
+    source = request.headers._lookup()
+    out = [f"{SIP_VERSION} 100 {reason_phrase(100)}\r\n"]
+    for name, key in _COPIED:
+        out += [f"{name}: {line}\r\n" for line in source.get(key, ())]
+    if "timestamp" in source:
+        out.append(f"Timestamp: {source['timestamp'][0]}\r\n")
+    out.append("Content-Length: 0\r\n\r\n")
+    return "".join(out).encode("utf-8", "surrogateescape")
+
+
 def _add(fields: list[tuple[str, str]], index: dict[str, list[str]], name: str,
          value: str) -> None:
     fields.append((name, value))

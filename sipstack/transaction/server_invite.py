@@ -14,7 +14,7 @@ from __future__ import annotations
 from typing import ClassVar
 
 from sipstack.events import Address
-from sipstack.message import Request, Response, make_response
+from sipstack.message import Request, Response, trying_bytes
 from sipstack.timers import TimerValues
 from sipstack.transaction.base import (
     NORMAL_END,
@@ -62,7 +62,7 @@ class ServerInviteTransaction(Transaction):
         self.state = PROCEEDING
         if not send_trying:
             return []
-        self.last = bytes(make_response(self.request, 100))
+        self.last = trying_bytes(self.request)
         return [Transmit(self.last, self.address)]
 
     def _send_provisional(self, event: Send, now: float) -> list[Effect]:

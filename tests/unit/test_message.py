@@ -10,7 +10,7 @@ from test_uri import absolute_uris, sip_uris
 
 from sipstack.errors import LocalProtocolError, RemoteProtocolError
 from sipstack.headers import Headers, Via
-from sipstack.message import Request, Response, make_response
+from sipstack.message import Request, Response, make_response, trying_bytes
 from sipstack.uri import URI
 
 BASE = [
@@ -180,3 +180,10 @@ def test_with_top_via_keeps_the_other_views() -> None:
     assert changed.from_ is from_ and changed.cseq is cseq
     assert changed.headers.get("Via") == line and request.headers.get("Via") == BASE[0][1]
     assert _views(changed) == _views(Request.parse(bytes(changed)))
+
+
+@pytest.mark.parametrize("extra", [{}, {"Timestamp": "54 0.2"}])
+def test_trying_bytes_are_those_of_the_100_response(extra: dict[str, str]) -> None:
+    request = invite(**extra).replace(headers=[
+        *invite(**extra).headers, ("Via", "SIP/2.0/TCP proxy.example.com;branch=z9hG4bKp")])
+    assert trying_bytes(request) == bytes(make_response(request, 100))

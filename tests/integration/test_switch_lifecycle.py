@@ -33,8 +33,20 @@ def test_run_with_no_arguments_and_register_101(phones: Callable[..., Phone],
         wrong = phones(user="102").register(registrar=f"127.0.0.1:{DEMO_PORT}", user="102",
                                             password="demo101")
         assert wrong in (401, 403)
+        # The README goes on: register another phone as 102/demo102 and call 102.
+        other = phones(user="102")
+        assert other.register(registrar=f"127.0.0.1:{DEMO_PORT}", user="102",
+                              password="demo102") == 200
+        call = phone.call(f"sip:102@127.0.0.1:{DEMO_PORT}")
+        incoming = other.wait_incoming(timeout=10)
+        other.answer(incoming.call)
+        phone.wait_state(call, "CONFIRMED", timeout=10)
+        phone.hangup(call)
+        other.wait_state(incoming.call, "DISCONNECTED", timeout=10)
         assert switch.stop(signal.SIGTERM) == 0, switch.log()[-2000:]
+        [record] = switch.calls()
     assert "softswitch stopped" in switch.log()
+    assert record.disposition == "answered" and (record.caller, record.callee) == ("101", "102")
 
 
 def _wait_answered(switch: SwitchProcess, timeout: float = 5.0) -> CallRecord:

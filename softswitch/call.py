@@ -42,7 +42,7 @@ from softswitch.cdr import (
 )
 from softswitch.legs import Credentials, Leg, LegHost
 from softswitch.storage.records import Direction, Disposition, HangupSide, LegRole
-from softswitch.transfer import BlindTransfer
+from softswitch.transfer import BlindTransfer, offer_for_target
 
 log = logging.getLogger(__name__)
 
@@ -271,7 +271,8 @@ class Call:
             leg.respond(event.token, 403 if not targets else 491)  # type: ignore[arg-type]
             return
         leg.respond(event.token, 202)  # type: ignore[arg-type]
-        legs = [self._fork_leg(target, other.remote_body) for target in targets]
+        offer = offer_for_target(other.remote_body)
+        legs = [self._fork_leg(target, offer) for target in targets]
         self._transfer = BlindTransfer(
             leg, legs, ring_timeout=self.info.ring_timeout, call_later=self.host.call_later,
             rank=_rank, on_answered=lambda new, body: self._transfer_answered(leg, new, body),

@@ -14,8 +14,10 @@ target is the call's business.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from dataclasses import replace
 from typing import Protocol
 
+from media.sdp import DIRECTIONS, Attribute, SdpError, SessionDescription
 from softswitch.callcontrol import Answer, LegEvent, Release, Ringing
 from softswitch.legs import Leg
 
@@ -25,6 +27,30 @@ class _Cancelable(Protocol):
 
 
 Scheduler = Callable[[float, Callable[[], None]], _Cancelable]
+
+
+def offer_for_target(body: bytes) -> bytes:
+    """The transferee's last SDP as the offer to the transfer target.
+
+    Transferors usually hold the call before the REFER, which leaves the
+    transferee's SDP recvonly or inactive (RFC 3264 §8.4); offered as it is,
+    the new party would get one-way audio or none. Every stream is offered
+    sendrecv instead. A body that is not SDP goes unchanged.
+    """
+    if not body:
+        return body
+    try:
+        sdp = SessionDescription.parse(body)
+    except SdpError:
+        return body
+
+    def both_ways(attributes: tuple[Attribute, ...], add: bool) -> tuple[Attribute, ...]:
+        kept = tuple(a for a in attributes if not (a.name in DIRECTIONS and a.value is None))
+        return (*kept, Attribute("sendrecv")) if add else kept
+
+    media = tuple(replace(md, attributes=both_ways(md.attributes, md.port != 0))
+                  for md in sdp.media)
+    return bytes(replace(sdp, attributes=both_ways(sdp.attributes, False), media=media))
 
 
 class BlindTransfer:

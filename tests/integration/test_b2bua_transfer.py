@@ -192,3 +192,26 @@ def test_transfer_rings_every_phone_of_the_target(phones: Callable[..., Phone],
         legs = switch.legs(record.id)
     assert cancelled.code == 487 and "CONFIRMED" not in mobile.states(on_mobile.call)
     assert len(legs) == 4 and sum(leg.answer_time is not None for leg in legs) == 3
+
+
+def test_transfer_after_hold_gives_two_way_media(phones: Callable[..., Phone],
+                                                 tmp_path: Path) -> None:  # F-SIP-6
+    with SwitchProcess(tmp_path) as switch:
+        alice = registered(phones, switch, "101")
+        bob = registered(phones, switch, "102")
+        carol = registered(phones, switch, "103")
+        call, answered = connect(alice, bob, switch, "102")
+        mark_a = alice.mark()
+        bob.hold(answered)  # what desk phones do when Transfer is pressed
+        alice.wait_media(call, "REMOTE_HOLD", timeout=10, start=mark_a)
+        mark_a = alice.mark()
+        bob.transfer(answered, switch.uri("103"))
+        transferred = carol.wait_incoming(timeout=10)
+        carol.answer(transferred.call)
+        carol.wait_media(transferred.call, "ACTIVE", timeout=10)
+        alice.wait_media(call, "ACTIVE", timeout=10, start=mark_a)  # no longer held
+        time.sleep(0.3)
+        assert alice.events("media_state", call)[-1].get("status") == "ACTIVE"
+        assert carol.events("media_state", transferred.call)[-1].get("status") == "ACTIVE"
+        alice.hangup(call)
+        carol.wait_state(transferred.call, "DISCONNECTED", timeout=10)

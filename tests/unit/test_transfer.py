@@ -9,7 +9,7 @@ from typing import cast
 
 from softswitch.callcontrol import Answer, Release, Ringing
 from softswitch.legs import Leg
-from softswitch.transfer import BlindTransfer
+from softswitch.transfer import BlindTransfer, offer_for_target
 
 
 @dataclass
@@ -112,3 +112,22 @@ def test_abandon_stops_the_ringing_and_reports_nothing() -> None:
     transfer.on_event(leg(first), Answer(b"late"))
     transfer.on_event(leg(second), Release(487, "cancelled", False))
     assert outcome == Outcome() and transferor.notified == [("SIP/2.0 100 Trying", False)]
+
+
+HELD = (b"v=0\r\no=- 1 2 IN IP4 127.0.0.1\r\ns=-\r\nc=IN IP4 127.0.0.1\r\nt=0 0\r\n"
+        b"a=recvonly\r\nm=audio 4000 RTP/AVP 0\r\na=rtpmap:0 PCMU/8000\r\na=recvonly\r\n"
+        b"m=video 0 RTP/AVP 96\r\na=inactive\r\n")
+
+
+def test_offer_for_target_turns_a_held_stream_two_way() -> None:
+    offer = offer_for_target(HELD).decode()
+    assert "a=recvonly" not in offer and "a=inactive" not in offer
+    audio, video = offer.split("m=audio")[1].split("m=video")
+    assert "a=sendrecv" in audio and "a=rtpmap:0 PCMU/8000" in audio
+    assert "a=sendrecv" not in video  # a rejected stream stays as it was, port 0
+    assert offer.startswith("v=0\r\no=- 1 2 IN IP4 127.0.0.1\r\n")
+
+
+def test_offer_for_target_leaves_what_is_not_sdp() -> None:
+    assert offer_for_target(b"") == b""
+    assert offer_for_target(b"not sdp") == b"not sdp"

@@ -59,6 +59,9 @@ _SEQ_RE = re.compile(r"\s*([0-9]+)\s+([A-Za-z0-9\-.!%*_+`'~]+)\s*\Z")
 VIA_MEMO: dict[str, Via] = {}
 NAME_ADDR_MEMO: dict[str, NameAddr] = {}
 CSEQ_MEMO: dict[str, CSeq] = {}
+# Text before the parameters -> its parsed part, for the common spellings.
+_SENT_BY_MEMO: dict[str, tuple[str, str, int | None]] = {}
+_ADDRESS_MEMO: dict[str, tuple[URI, str | None]] = {}
 # Any spelling of a header name -> the lower-cased canonical name used as the
 # index key.  Bounded: names come from a small vocabulary.
 _KEYS: dict[str, str] = {}
@@ -102,18 +105,21 @@ class Via:
 
     @classmethod
     def _parse(cls, text: str) -> Via:
+        # Each peer writes the same sent-by before different parameters.
+        semi = text.find(";")
+        sent_by = _SENT_BY_MEMO.get(text[:semi]) if semi > 0 else None
+        if sent_by is not None:
+            return make_via(*sent_by, parse_generic_params(text[semi + 1:]))
         m = _SIMPLE_VIA_RE.match(text)
         if m is not None:
             transport, host, port_text, rest = m.groups()
             port = None if port_text is None else int(port_text)
             if port is None or port <= 65535:
-                via = _new(Via)
-                _set_transport, _set_host, _set_port, _set_params = _SET_VIA
-                _set_transport(via, transport.upper())
-                _set_host(via, host.lower())
-                _set_port(via, port)
-                _set_params(via, parse_generic_params(rest[1:]) if rest else ())
-                return via
+                simple = parse_generic_params(rest[1:]) if rest else ()
+                sent_by = (transport.upper(), host.lower(), port)
+                if rest:
+                    remember(_SENT_BY_MEMO, text[:semi], sent_by)
+                return make_via(*sent_by, simple)
         m = _VIA_RE.match(text.strip())
         if m is None:
             raise RemoteProtocolError(f"invalid Via {text.strip()!r}")
@@ -170,6 +176,12 @@ class NameAddr:
 
     @classmethod
     def _parse(cls, text: str) -> NameAddr:
+        # The same address comes back with other parameters (a new tag).
+        gt = text.find(">") + 1
+        address = _ADDRESS_MEMO.get(text[:gt]) if gt else None
+        if address is not None and text[gt:gt + 1] in ("", ";"):
+            params = parse_generic_params(text[gt + 1:]) if gt < len(text) else ()
+            return _new_name_addr(*address, params)
         m = _SIMPLE_NAME_ADDR_RE.match(text)
         if m is not None:
             quoted, tokens, uri_text, rest = m.groups()
@@ -180,13 +192,10 @@ class NameAddr:
             else:
                 display = parse_display(tokens)
             params = parse_generic_params(rest[1:]) if rest else ()
-            value = _new(NameAddr)
-            _set_uri, _set_display, _set_params, _set_angle = _SET_NAME_ADDR
-            _set_uri(value, parse_uri(uri_text))
-            _set_display(value, display)
-            _set_params(value, params)
-            _set_angle(value, True)
-            return value
+            address = (parse_uri(uri_text), display)
+            if m.end(3) + 1 == gt:  # the first '>' closes the URI
+                remember(_ADDRESS_MEMO, text[:gt], address)
+            return _new_name_addr(*address, params)
         return cls._parse_general(text)
 
     @classmethod
@@ -280,6 +289,16 @@ _new = object.__new__
 _SET_VIA = slot_setters(Via, "transport host port params")
 _SET_NAME_ADDR = slot_setters(NameAddr, "uri display_name params angle")
 _SET_CSEQ = slot_setters(CSeq, "seq method")
+
+
+def _new_name_addr(uri: URI, display: str | None, params: Params) -> NameAddr:
+    value = _new(NameAddr)
+    set_uri, set_display, set_params, set_angle = _SET_NAME_ADDR
+    set_uri(value, uri)
+    set_display(value, display)
+    set_params(value, params)
+    set_angle(value, True)
+    return value
 
 
 def make_via(transport: str, host: str, port: int | None, params: Params) -> Via:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
@@ -194,3 +196,54 @@ def test_parse_memo_stays_bounded() -> None:
     for n in range(MEMO_LIMIT + 10):
         assert CSeq.parse(f"{n} BOUND").seq == n
     assert 0 < len(CSEQ_MEMO) <= MEMO_LIMIT
+
+
+def _outcome(parse: Callable[[str], object], text: str, primer: str | None) -> object:
+    """``parse(text)`` (or the error type) with every memo emptied, then
+    primed with ``primer``."""
+    from sipstack import headers
+
+    for memo in (headers.VIA_MEMO, headers.NAME_ADDR_MEMO, headers._SENT_BY_MEMO,
+                 headers._ADDRESS_MEMO):
+        memo.clear()
+    if primer is not None:
+        parse(primer)
+    try:
+        return parse(text)
+    except RemoteProtocolError as exc:
+        return type(exc)
+
+
+@pytest.mark.parametrize("text", [
+    "SIP/2.0/UDP pre.example.com:5060;branch=z9hG4bKp2;rport",
+    "SIP/2.0/UDP pre.example.com:5060;", "SIP/2.0/UDP pre.example.com:5060;a b",
+    "SIP/2.0/UDP pre.example.com:5060;a=\"q;x\"",
+])
+def test_vias_sharing_a_sent_by_parse_as_on_their_own(text: str) -> None:
+    primer = "SIP/2.0/UDP pre.example.com:5060;branch=z9hG4bKp1"
+    assert _outcome(Via.parse, text, primer) == _outcome(Via.parse, text, None)
+
+
+@pytest.mark.parametrize("text", [
+    '"Pre" <sip:pre@example.com>;tag=2;x', '"Pre" <sip:pre@example.com>',
+    '"Pre" <sip:pre@example.com>;', '"Pre" <sip:pre@example.com>junk',
+    '"Pre" <sip:pre@example.com> ;tag=3', '"Pre" <sip:pre@example.com>;tag="a;b"',
+    '"a>b" <sip:pre@example.com>;tag=5',
+])
+def test_name_addrs_sharing_an_address_parse_as_on_their_own(text: str) -> None:
+    for primer in ('"Pre" <sip:pre@example.com>;tag=1', '"a>b" <sip:pre@example.com>;tag=4'):
+        with_memo = _outcome(NameAddr.parse, text, primer)
+        alone = _outcome(NameAddr.parse, text, None)
+        assert with_memo == alone
+        if isinstance(alone, NameAddr):
+            assert isinstance(with_memo, NameAddr) and with_memo.params == alone.params
+
+
+def test_sent_by_and_address_parts_are_remembered() -> None:
+    from sipstack import headers
+
+    Via.parse("SIP/2.0/UDP part.example.com:5060;branch=z9hG4bKpart")
+    NameAddr.parse('"Part" <sip:part@example.com>;tag=1')
+    assert headers._SENT_BY_MEMO["SIP/2.0/UDP part.example.com:5060"] == (
+        "UDP", "part.example.com", 5060)
+    assert '"Part" <sip:part@example.com>' in headers._ADDRESS_MEMO

@@ -284,12 +284,12 @@ def _as_headers(items: Headers | HeaderItems) -> Headers:
 
 
 def _serialise(start_line: str, headers: Headers, body: bytes) -> bytes:
-    text = "".join([
-        start_line, "\r\n",
-        *[f"{n}: {v}\r\n" for n, v in headers if n != "Content-Length"],
-        f"Content-Length: {len(body)}\r\n\r\n",
-    ])
-    return text.encode("utf-8", "surrogateescape") + body
+    lines = [start_line]
+    for name, value in headers:
+        if name != "Content-Length":
+            lines.append(f"{name}: {value}")
+    lines.append(f"Content-Length: {len(body)}\r\n\r\n")
+    return "\r\n".join(lines).encode("utf-8", "surrogateescape") + body
 
 
 # Headers a UAS copies from a request into every response (RFC 3261 §8.2.6.2),

@@ -65,10 +65,12 @@ class TimerHeap(Generic[Owner]):
         return len(self._armed)
 
     def start(self, owner: Owner, name: str, deadline: float) -> None:
-        self._seq += 1
-        self._armed[(owner, name)] = self._seq
-        heapq.heappush(self._heap, (deadline, self._seq, owner, name))
-        self._compact()
+        seq = self._seq = self._seq + 1
+        self._armed[(owner, name)] = seq
+        heap = self._heap
+        heapq.heappush(heap, (deadline, seq, owner, name))
+        if len(heap) >= 1024:
+            self._compact()
 
     def cancel(self, owner: Owner, name: str) -> None:
         self._armed.pop((owner, name), None)

@@ -128,6 +128,7 @@ class Call:
     forks: list[Leg] = field(default_factory=list)
     failures: list[Release] = field(default_factory=list)
     _timers: list[Cancelable] = field(default_factory=list)
+    _departing: list[Leg] = field(default_factory=list)  # transferors given time to BYE
     _leg_count: int = 0
     _ringing_sent: bool = False
     _transfer: BlindTransfer | None = None
@@ -291,6 +292,7 @@ class Call:
         if transferee is not None:
             transferee.offer("INVITE", body, None)
         if not transferor.ended:  # it normally hangs up on the final NOTIFY
+            self._departing.append(transferor)
             self._timers.append(self.host.call_later(TRANSFEROR_GRACE,
                                                      lambda: self._drop(transferor)))
 
@@ -351,6 +353,8 @@ class Call:
         if self._transfer is not None:  # the target would ring for nobody
             transfer, self._transfer = self._transfer, None
             transfer.abandon(reason)
+        for leg in self._departing:  # their grace timer is cancelled with the rest
+            self._drop(leg)
         self.host.publish(CallEnded(self.id, self.host.wall(), disposition, side, status,
                                     None if status is None else str(status), reason))
         log.info("call %s %s -> %s ended: %s (%s)", self.id, self.info.caller,

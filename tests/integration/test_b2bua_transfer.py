@@ -215,3 +215,22 @@ def test_transfer_after_hold_gives_two_way_media(phones: Callable[..., Phone],
         assert carol.events("media_state", transferred.call)[-1].get("status") == "ACTIVE"
         alice.hangup(call)
         carol.wait_state(transferred.call, "DISCONNECTED", timeout=10)
+
+
+def test_call_ending_right_after_the_transfer_releases_the_transferor(
+        phones: Callable[..., Phone], tmp_path: Path) -> None:  # F-SIP-6
+    with SwitchProcess(tmp_path) as switch:
+        alice = registered(phones, switch, "101")
+        bob = registered(phones, switch, "102")
+        carol = registered(phones, switch, "103")
+        call, answered = connect(alice, bob, switch, "102")
+        bob.transfer(answered, switch.uri("103"))
+        transferred = carol.wait_incoming(timeout=10)
+        carol.answer(transferred.call)
+        carol.wait_state(transferred.call, "CONFIRMED", timeout=10)
+        carol.hangup(transferred.call)  # before the transferor has hung up
+        alice.wait_state(call, "DISCONNECTED", timeout=10)
+        bob.wait_state(answered, "DISCONNECTED", timeout=5)
+        [record] = switch.wait_calls(1)
+        legs = switch.legs(record.id)
+    assert all(leg.end_time is not None for leg in legs)

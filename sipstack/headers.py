@@ -147,8 +147,8 @@ class Via:
     def with_params(self, **updates: str | None) -> Via:
         """A copy with parameters set (``None`` for a flag) or added."""
         params = [(n, v) for n, v in self.params if n.lower() not in updates]
-        params += list(updates.items())
-        return Via(self.transport, self.host, self.port, tuple(params))
+        params += updates.items()
+        return make_via(self.transport, self.host, self.port, tuple(params))
 
     def __str__(self) -> str:
         hostport = self.host if self.port is None else f"{self.host}:{self.port}"
@@ -238,8 +238,8 @@ class NameAddr:
 
     def with_params(self, **updates: str | None) -> NameAddr:
         params = [(n, v) for n, v in self.params if n.lower() not in updates]
-        params += list(updates.items())
-        return NameAddr(self.uri, self.display_name, tuple(params), True)
+        params += updates.items()
+        return _new_name_addr(self.uri, self.display_name, tuple(params))
 
     def __str__(self) -> str:
         disp = "" if self.display_name is None else quote(self.display_name) + " "

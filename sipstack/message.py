@@ -312,20 +312,25 @@ def make_response(request: Request, status: int, reason: str | None = None, *,
     if not 100 <= status <= 699:
         raise LocalProtocolError(f"status code {status} out of range")
     source = request.headers._lookup()
+    views = request._cache
+    to = views.get("to")
+    tag = None
+    if to_tag is not None and status != 100 and request.to.tag is None:
+        tag = to_tag
+        to = request.to.with_params(tag=tag)
     fields: list[tuple[str, str]] = []
     index: dict[str, list[str]] = {}
     for name, key in _COPIED:
         lines = source.get(key)
-        if lines:
-            index[key] = lines
+        if not lines:
+            continue
+        if tag is not None and key == "to":
+            lines = [f"{lines[0]};tag={tag}"] * len(lines)
+        index[key] = lines
+        if len(lines) == 1:
+            fields.append((name, lines[0]))
+        else:
             fields += [(name, line) for line in lines]
-    views = request._cache
-    to = views.get("to")
-    if to_tag is not None and status != 100 and request.to.tag is None:
-        line = f"{index['to'][0]};tag={to_tag}"
-        index["to"] = [line]
-        fields = [(n, line if n == "To" else v) for n, v in fields]
-        to = _tagged(request.to, to_tag)
     if status == 100 and "timestamp" in source:
         _add(fields, index, "Timestamp", source["timestamp"][0])
     shared = True
@@ -365,8 +370,3 @@ def _add(fields: list[tuple[str, str]], index: dict[str, list[str]], name: str,
     key = header_key(name)
     lines = index.get(key)
     index[key] = [value] if lines is None else [*lines, value]
-
-
-def _tagged(to: NameAddr, tag: str) -> NameAddr:
-    """``to`` with a ``tag`` parameter appended, as its text gets one."""
-    return NameAddr(to.uri, to.display_name, (*to.params, ("tag", tag)), to.angle)

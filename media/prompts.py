@@ -255,13 +255,9 @@ class PromptStore:
             cached = self._pcm.get((name, language))
             if cached is not None and cached.stamp == stamp:
                 return cached
-        try:
-            decoded = decode(path.read_bytes())
-        except (AudioError, OSError) as exc:
-            raise PromptError("unreadable", f"prompt {name!r} ({path}) cannot be read: "
-                              f"{exc}") from exc
-        pcm8k = to_8k(decoded.pcm, decoded.rate)
-        pcm8k.setflags(write=False)
+            # hold music and uploads for every language: one file, decoded once
+            same = next((c.pcm for c in self._pcm.values() if c.stamp == stamp), None)
+        pcm8k = same if same is not None else self._decode(name, path)
         source = "builtin" if upload_language == "builtin" else "upload"
         info_language = None if upload_language == ANY else language
         info = PromptInfo(name, info_language, source, path, pcm8k.shape[0] / 8000,
@@ -270,6 +266,17 @@ class PromptStore:
         with self._lock:
             self._pcm[(name, language)] = loaded
         return loaded
+
+    @staticmethod
+    def _decode(name: str, path: Path) -> Int16Array:
+        try:
+            decoded = decode(path.read_bytes())
+        except (AudioError, OSError) as exc:
+            raise PromptError("unreadable", f"prompt {name!r} ({path}) cannot be read: "
+                              f"{exc}") from exc
+        pcm8k = to_8k(decoded.pcm, decoded.rate)
+        pcm8k.setflags(write=False)
+        return pcm8k
 
     def _resolve(self, name: str, language: str) -> tuple[Path, str]:
         """The file that serves (name, language) and where it came from."""

@@ -133,6 +133,7 @@ def test_hold_music_frames_loop_without_padding(store: PromptStore) -> None:
     frames = store.frames("hold_music", "en", "L16")
     assert len(frames) * 160 == store.pcm("hold_music", "en").shape[0]
     assert l16(frames[-1:]).any()  # the last frame is music, not padding
+    assert store.pcm("hold_music", "pl") is store.pcm("hold_music", "en")  # decoded once
     beep = l16(store.frames("beep", "it", "L16"))
     assert dominant_hz(beep) == pytest.approx(1000, abs=3)
 

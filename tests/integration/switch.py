@@ -82,10 +82,12 @@ class SwitchProcess:
     """
 
     def __init__(self, tmp: Path, config: str | None = None, *, newcomer: bool = False,
-                 **options: object) -> None:
+                 port: int | None = None, **options: object) -> None:
+        """``config`` replaces the demo configuration; give the ``port`` it
+        listens on."""
         self.tmp = tmp
         self.newcomer = newcomer
-        self.port = DEMO_PORT if newcomer else free_port()
+        self.port = DEMO_PORT if newcomer else port or free_port()
         self.data_dir = tmp / "var"
         self.config_path = tmp / "softswitch.toml"
         if not newcomer:

@@ -9,8 +9,8 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from peers import Phone
-from switch import SwitchProcess
+from peers import Phone, free_port
+from switch import SwitchProcess, demo_config
 
 pytestmark = pytest.mark.integration
 
@@ -78,6 +78,26 @@ def test_wrong_password_is_refused_and_leaves_no_binding(
     assert (record.caller, record.callee) == ("101", "102")
     assert record.disposition == "unavailable" and record.sip_status == 480
     assert record.answer_time is None
+
+
+def test_wrong_password_cannot_call(phones: Callable[..., Phone],
+                                    tmp_path: Path) -> None:  # F-SIP-5, F-SEC-1
+    # The demo trunk accepts calls from 127.0.0.1, where the phones are too; an
+    # operator elsewhere leaves only digest authentication to tell phones apart.
+    port = free_port()
+    config = demo_config(port, tmp_path / "var").replace(
+        'allowed_sources = ["127.0.0.1"]', 'allowed_sources = ["192.0.2.1"]')
+    with SwitchProcess(tmp_path, config=config, port=port) as switch:
+        alice = registered(phones, switch, "101")
+        intruder = phones(user="102")
+        assert intruder.register(registrar=switch.registrar, user="102",
+                                 password="wrong") in (401, 403)
+        call = intruder.call(switch.uri("101"))  # with the same wrong credentials
+        refused = intruder.wait_state(call, "DISCONNECTED", timeout=10)
+        time.sleep(0.3)
+        assert not alice.incoming_calls(), "an unauthenticated caller reached a phone"
+        assert switch.calls() == []
+    assert refused.code in (401, 403, 407)
 
 
 def test_callee_busy(phones: Callable[..., Phone], tmp_path: Path) -> None:  # F-SIP-5

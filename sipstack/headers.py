@@ -33,7 +33,8 @@ from sipstack.syntax import (
 from sipstack.uri import URI, Params, find_param, parse_uri, split_hostport
 
 __all__ = [
-    "CSeq", "Headers", "NameAddr", "Via", "canonical_name", "header_key", "is_token", "make_via",
+    "CSeq", "Headers", "Index", "NameAddr", "Via", "canonical_name", "header_key", "is_token",
+    "make_via",
     "params_text", "parse_generic_params", "quote", "split_outside_quotes", "unquote",
 ]
 
@@ -321,6 +322,11 @@ def _position(fields: tuple[tuple[str, str], ...], name: str, key: str) -> int:
     raise LocalProtocolError(f"no {name} header to replace")
 
 
+# Index key -> the field lines of that header, in order. Tuples rather than
+# lists: they hold only strings, so the collector stops tracking them.
+Index = dict[str, tuple[str, ...]]
+
+
 class Headers:
     """Ordered header fields; lookup by any spelling (long, compact, any case).
 
@@ -336,24 +342,21 @@ class Headers:
         # a message that is built is about to be looked into.
         canonical = _CANONICAL.get
         items: list[tuple[str, str]] = []
-        index: dict[str, list[str]] = {}
+        index: Index = {}
         for n, v in fields:
             name = canonical(n) or canonical_name(n)
             items.append((name, v))
             key = name.lower()
             values = index.get(key)
-            if values is None:
-                index[key] = [v]
-            else:
-                values.append(v)
+            index[key] = (v,) if values is None else (*values, v)
         self._fields: tuple[tuple[str, str], ...] = tuple(items)
-        self._index: dict[str, list[str]] | None = index
+        self._index: Index | None = index
 
     @classmethod
     def _trusted(
         cls,
         fields: tuple[tuple[str, str], ...],
-        index: dict[str, list[str]] | None = None,
+        index: Index | None = None,
     ) -> Headers:
         """Build from fields whose names are already canonical (parser path);
         ``index`` (index key -> values in order) may be handed over ready."""
@@ -362,7 +365,7 @@ class Headers:
         obj._index = index
         return obj
 
-    def _lookup(self) -> dict[str, list[str]]:
+    def _lookup(self) -> Index:
         index = self._index
         if index is None:
             index = {}
@@ -370,10 +373,7 @@ class Headers:
                 # Stored names are canonical: the key is the lower-cased name.
                 key = name.lower()
                 values = index.get(key)
-                if values is None:
-                    index[key] = [value]
-                else:
-                    values.append(value)
+                index[key] = (value,) if values is None else (*values, value)
             self._index = index
         return index
 
@@ -464,7 +464,7 @@ class Headers:
         at = 0 if fields and fields[0][0] == name else _position(fields, name, key)
         index = self._lookup().copy()
         lines = index[key]
-        index[key] = [line, *lines[1:]] if len(lines) > 1 else [line]
+        index[key] = (line, *lines[1:])
         item = (fields[at][0], line)
         return Headers._trusted((*fields[:at], item, *fields[at + 1:]), index)
 

@@ -15,7 +15,7 @@ from typing import Any
 
 from sipstack.constants import SIP_VERSION, reason_phrase
 from sipstack.errors import LocalProtocolError, RemoteProtocolError
-from sipstack.headers import CSeq, Headers, NameAddr, Via, canonical_name, header_key
+from sipstack.headers import CSeq, Headers, Index, NameAddr, Via, canonical_name, header_key
 from sipstack.syntax import slot_setters
 from sipstack.uri import URI, SipURI, parse_uri
 
@@ -319,13 +319,13 @@ def make_response(request: Request, status: int, reason: str | None = None, *,
         tag = to_tag
         to = request.to.with_params(tag=tag)
     fields: list[tuple[str, str]] = []
-    index: dict[str, list[str]] = {}
+    index: Index = {}
     for name, key in _COPIED:
         lines = source.get(key)
         if not lines:
             continue
         if tag is not None and key == "to":
-            lines = [f"{lines[0]};tag={tag}"] * len(lines)
+            lines = (f"{lines[0]};tag={tag}",) * len(lines)
         index[key] = lines
         if len(lines) == 1:
             fields.append((name, lines[0]))
@@ -364,9 +364,9 @@ def trying_bytes(request: Request) -> bytes:
     return "".join(out).encode("utf-8", "surrogateescape")
 
 
-def _add(fields: list[tuple[str, str]], index: dict[str, list[str]], name: str,
+def _add(fields: list[tuple[str, str]], index: Index, name: str,
          value: str) -> None:
     fields.append((name, value))
     key = header_key(name)
     lines = index.get(key)
-    index[key] = [value] if lines is None else [*lines, value]
+    index[key] = (value,) if lines is None else (*lines, value)

@@ -23,6 +23,7 @@ from sipstack.headers import (
     VIA_MEMO,
     CSeq,
     Headers,
+    Index,
     NameAddr,
     Via,
     is_token,
@@ -41,7 +42,7 @@ _NAMES: dict[str, tuple[str, str]] = {
     for spelling in {lower, canonical, lower.upper()}
 }
 # Stands in for an absent Max-Forwards (which is then neither repeated nor bad).
-_NONE = ["0"]
+_NONE = ("0",)
 CANONICAL_METHODS = METHODS
 
 
@@ -98,14 +99,14 @@ def _parse(data: bytes, is_response: bool) -> Request | Response:
 
 def _parse_fields(
     text: str, eol: str
-) -> tuple[tuple[tuple[str, str], ...], dict[str, list[str]]]:
+) -> tuple[tuple[tuple[str, str], ...], Index]:
     if text[:1] in (" ", "\t"):
         raise RemoteProtocolError("continuation line before any header")
     lines = text.split(eol) if text else []
     if "\n " in text or "\n\t" in text:
         lines = _unfold(lines)
     fields: list[tuple[str, str]] = []
-    index: dict[str, list[str]] = {}
+    index: Index = {}
     spelling = _NAMES.get
     for line in lines:
         name, sep, value = line.partition(":")
@@ -116,10 +117,7 @@ def _parse_fields(
         value = value.strip(" \t")
         fields.append((canonical, value))
         values = index.get(key)
-        if values is None:
-            index[key] = [value]
-        else:
-            values.append(value)
+        index[key] = (value,) if values is None else (*values, value)
     return tuple(fields), index
 
 
@@ -145,7 +143,7 @@ def _learn_name(name: str, sep: str, line: str) -> tuple[str, str]:
     return entry
 
 
-def _extract_body(data: bytes, body_start: int, lengths: list[str] | None) -> bytes:
+def _extract_body(data: bytes, body_start: int, lengths: tuple[str, ...] | None) -> bytes:
     if not lengths:
         return data[body_start:]
     text = lengths[0]
@@ -192,7 +190,7 @@ def _parse_status_line(line: str, headers: Headers, body: bytes) -> Response:
     return new_response(int(m[1]), m[2], headers, body)
 
 
-def _check(message: Request | Response, index: dict[str, list[str]]) -> None:
+def _check(message: Request | Response, index: Index) -> None:
     """Eagerly parse what transaction matching needs, and reject what §8.1.1
     says every message must carry exactly once (RFC 4475 §3.3.1, §3.3.8)."""
     try:

@@ -1,7 +1,7 @@
 """SIP stack micro-benchmarks on one core, no sockets.
 
 - parse + serialise of a typical INVITE with SDP (messages/s); every INVITE
-  carries its own branch, From tag and Call-ID, as on a real wire;
+  carries its own branch, From tag, Call-ID and CSeq number, as on a wire;
 - a full INVITE transaction exchange (transactions/s): a client and a server
   transaction layer exchange INVITE, 100, 180, 200 and the ACK for the 2xx as
   bytes through ``parse_message``, as they would over a socket;
@@ -9,8 +9,13 @@
   the receiving layer is handed the sender's message object (parse skipped);
   the TU sends the 100 (Trying) itself so that every message is one it holds.
 
-Each exchange has its own branch, tags and Call-ID, so values parsed for one
-call cannot be reused by the next.
+Each exchange has its own branches, tags, Call-ID and CSeq number, so values
+parsed for one call cannot be reused by the next; the two peers (sent-by,
+caller and callee addresses, Request-URI) stay the same, as between a phone
+and a switch. Both layers live in one process here, so the text memos of
+:mod:`sipstack.headers` are shared by the two sides: the UAC's parse of the
+100 finds the From and CSeq the UAS parsed, the UAS's parse of the ACK finds
+the To the UAC parsed (a few microseconds of some 200 per exchange).
 
 Run: ``python -m bench.bench_sipstack [--quick] [--out FILE]``.
 """
@@ -57,6 +62,7 @@ INVITE = INVITE_HEAD % len(SDP) + SDP
 INVITE_FORMAT = (
     INVITE.replace(b"%", b"%%").replace(b"z9hG4bK776asdhds", b"z9hG4bK%09d")
     .replace(b"tag=1928301774", b"tag=%010d").replace(b"a84b4c76e66710@", b"%014d@")
+    .replace(b"CSeq: 314159", b"CSeq: %06d")
 )
 
 
@@ -91,7 +97,7 @@ class Cycle:
 
     def __call__(self) -> None:
         i = self.i = self.i + 1
-        message = parse_message(INVITE_FORMAT % (i, i, i))
+        message = parse_message(INVITE_FORMAT % (i, i, i, i % 1000000))
         if self.serialise:
             bytes(message)
 
@@ -112,7 +118,7 @@ class Exchange:
         assert isinstance(template, Request)
         self.template = template
         self.fields = [(n, v) for n, v in self.template.headers
-                       if n not in ("Via", "From", "Call-ID", "Content-Length")]
+                       if n not in ("Via", "From", "Call-ID", "CSeq", "Content-Length")]
 
     def _carry(self, src: TransactionLayer, dst: TransactionLayer, addr: Address,
                message: Request | Response) -> None:
@@ -130,7 +136,7 @@ class Exchange:
             ("Via", f"SIP/2.0/UDP 192.0.2.1:5060;branch=z9hG4bKb{n};rport"),
             ("From", f'"Alice" <sip:101@example.com>;tag=a{n}'),
             ("Call-ID", f"{n}-a84b4c76e66710@pc33.example.com"),
-            *self.fields], template.body)
+            ("CSeq", f"{n} INVITE"), *self.fields], template.body)
 
     def run_one(self) -> None:
         self.n += 1

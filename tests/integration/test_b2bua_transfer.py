@@ -234,3 +234,20 @@ def test_call_ending_right_after_the_transfer_releases_the_transferor(
         [record] = switch.wait_calls(1)
         legs = switch.legs(record.id)
     assert all(leg.end_time is not None for leg in legs)
+
+
+@pytest.mark.xfail(strict=True, reason=(
+    "InviteHandler.transfer_targets always presents the call's original caller; "
+    "when the caller is the transferor the target should see the transferee "
+    "(softswitch/inbound.py, see the report)"))
+def test_target_sees_the_transferee_when_the_caller_transfers(
+        phones: Callable[..., Phone], tmp_path: Path) -> None:  # F-SIP-6
+    with SwitchProcess(tmp_path) as switch:
+        alice = registered(phones, switch, "101")
+        bob = registered(phones, switch, "102")
+        carol = registered(phones, switch, "103")
+        call, _ = connect(alice, bob, switch, "102")
+        alice.transfer(call, switch.uri("103"))
+        transferred = carol.wait_incoming(timeout=10)
+        carol.reject(transferred.call, 486)
+    assert "sip:102@" in transferred.from_, f"103 sees the call from {transferred.from_}"

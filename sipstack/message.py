@@ -145,7 +145,7 @@ class Request(_Views):
         if isinstance(uri, SipURI) and uri.headers:
             # §19.1.5: URI headers become header fields; never a Request-URI part.
             raise LocalProtocolError(f"headers in Request-URI {uri}")
-        return cls(method, uri, _as_headers(headers), body)
+        return new_request(method, uri, _as_headers(headers), body)
 
     def replace(self, **changes: Any) -> Request:
         """A copy with fields replaced (``headers`` may be any header items)."""
@@ -205,8 +205,8 @@ class Response(_Views):
               reason: str | None = None) -> Response:
         if not 100 <= status <= 699:
             raise LocalProtocolError(f"status code {status} out of range")
-        return cls(status, reason_phrase(status) if reason is None else reason,
-                   _as_headers(headers), body)
+        return new_response(status, reason_phrase(status) if reason is None else reason,
+                            _as_headers(headers), body)
 
     def replace(self, **changes: Any) -> Response:
         values: dict[str, Any] = {"status": self.status, "reason": self.reason,

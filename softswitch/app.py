@@ -212,8 +212,8 @@ class Softswitch:
         if self.persistence is not None:
             self.persistence.record(fact)
 
-    def transfer_targets(self, call: Call, target: str) -> list[Target]:
-        return self.invites.transfer_targets(call, target)
+    def transfer_targets(self, call: Call, target: str, by_caller: bool) -> list[Target]:
+        return self.invites.transfer_targets(call, target, by_caller)
 
     def finished(self, call: Call) -> None:
         self.calls.pop(call.id, None)
@@ -225,6 +225,10 @@ class Softswitch:
         if extension is None or not extension.enabled:
             return None
         return extension.password.get_secret_value()
+
+    def display_name(self, number: str) -> str | None:
+        extension = self.config.extension(number)
+        return None if extension is None else extension.display_name
 
     def trunk_for_source(self, host: str) -> Trunk | None:
         """The trunk an INVITE from ``host`` belongs to, if it may send calls."""

@@ -157,27 +157,34 @@ class InviteHandler:
                       destination=address, credentials=credentials,
                       peer=f"{trunk.name}:{number}")
 
-    def transfer_targets(self, call: Call, refer_to: str) -> list[Target]:
-        """Targets for a blind transfer to ``refer_to`` (an extension, or an
-        outside number when the transferring party may dial out)."""
+    def transfer_targets(self, call: Call, refer_to: str, by_caller: bool) -> list[Target]:
+        """Targets for a blind transfer to ``refer_to``: the party who stays
+        (the transferee) is who the target sees calling, and the party who
+        transfers must be allowed to reach the target (an extension, or an
+        outside number when that extension may dial out)."""
         try:
             user = _user(NameAddr.parse(refer_to).uri)
         except SipError:
             return []
         app = self.app
-        caller = Caller(call.info.caller, call.info.caller_name)
-        extension = app.config.extension(call.info.callee)
-        if extension is None:
-            extension = app.config.extension(call.info.caller)
-        if extension is None:
-            decision: Decision = RingExtension(user) if user and app.config.extension(
-                user) else Refuse(403, "transfer target not allowed")
+        info = call.info
+        if by_caller:
+            transferee = Caller(info.callee, app.display_name(info.callee))
+            transferor = app.config.extension(info.caller)
         else:
-            decision = route_from_extension(app.config, extension, user)
+            transferee = Caller(info.caller, info.caller_name)
+            transferor = app.config.extension(info.callee)
+        if transferor is None:
+            extension = app.config.extension(user or "")
+            decision: Decision = (RingExtension(extension.number)
+                                  if extension is not None and extension.enabled
+                                  else Refuse(403, "transfer target not allowed"))
+        else:
+            decision = route_from_extension(app.config, transferor, user)
         if isinstance(decision, RingExtension):
-            return self.extension_targets(caller, decision.number)
+            return self.extension_targets(transferee, decision.number)
         if isinstance(decision, DialOut):
             trunk = app.config.trunk(decision.trunk)
-            return [] if trunk is None else [self.trunk_target(trunk, decision.number, caller)]
+            return ([] if trunk is None
+                    else [self.trunk_target(trunk, decision.number, transferee)])
         return []
-

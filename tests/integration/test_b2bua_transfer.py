@@ -236,10 +236,6 @@ def test_call_ending_right_after_the_transfer_releases_the_transferor(
     assert all(leg.end_time is not None for leg in legs)
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "InviteHandler.transfer_targets always presents the call's original caller; "
-    "when the caller is the transferor the target should see the transferee "
-    "(softswitch/inbound.py, see the report)"))
 def test_target_sees_the_transferee_when_the_caller_transfers(
         phones: Callable[..., Phone], tmp_path: Path) -> None:  # F-SIP-6
     with SwitchProcess(tmp_path) as switch:

@@ -34,7 +34,7 @@ from softswitch.storage.records import (
     LegEnd,
     LegRecord,
 )
-from softswitch.storage.tables import call_legs, calls, metadata, registrations
+from softswitch.storage.tables import add_missing_columns, call_legs, calls, metadata, registrations
 
 _ACTIVE = CallState.ACTIVE.value
 _BINDING_KEY = ("aor", "contact")
@@ -51,6 +51,8 @@ class SqlStorage:
         )
         self._read_lock = self._write_lock if is_memory(engine.url) else nullcontext()
         metadata.create_all(engine)
+        with engine.begin() as conn:
+            add_missing_columns(conn)
 
     @classmethod
     def open(cls, url: str) -> SqlStorage:

@@ -119,3 +119,25 @@ registrations = Table(
     UniqueConstraint("aor", "contact", name="uq_registrations_aor_contact"),
     Index("ix_registrations_expires_at", "expires_at"),
 )
+
+
+def add_missing_columns(conn: Any) -> list[str]:
+    """Bring a database made by an older release up to these tables: add the
+    nullable columns it lacks (new columns are always nullable, so this is the
+    whole migration story until a column changes). Returns what was added."""
+    from sqlalchemy import inspect
+    from sqlalchemy.schema import CreateColumn
+
+    added = []
+    inspector = inspect(conn)
+    for table in metadata.sorted_tables:
+        present = {c["name"] for c in inspector.get_columns(table.name)}
+        for column in table.columns:
+            if column.name in present:
+                continue
+            if not column.nullable:
+                raise RuntimeError(f"cannot add NOT NULL column {table.name}.{column.name}")
+            ddl = CreateColumn(column).compile(dialect=conn.dialect)
+            conn.exec_driver_sql(f"ALTER TABLE {table.name} ADD COLUMN {ddl}")
+            added.append(f"{table.name}.{column.name}")
+    return added

@@ -314,3 +314,18 @@ def test_worker_logs_a_failed_write(store: SqlStorage, caplog: pytest.LogCapture
     worker.shutdown()
     assert isinstance(future.exception(), IntegrityError)
     assert "storage write failed" in caplog.text
+
+
+def test_a_database_from_an_older_release_gains_the_new_columns(tmp_path: Path) -> None:
+    import sqlite3
+
+    path = tmp_path / "old.db"
+    storage = open_storage(f"sqlite:///{path}")
+    storage.close()
+    with sqlite3.connect(path) as db:  # what a release before recordings made
+        db.execute("ALTER TABLE calls DROP COLUMN recording")
+    storage = open_storage(f"sqlite:///{path}")
+    with sqlite3.connect(path) as db:
+        columns = {row[1] for row in db.execute("PRAGMA table_info(calls)")}
+    storage.close()
+    assert "recording" in columns

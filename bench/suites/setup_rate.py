@@ -1,0 +1,30 @@
+"""Suite ``setup-rate``: calls set up per second through the B2BUA.
+
+The operator's SIPp UAC calls the trunk's DID from the trunk's allowed
+address (``trunk_call.xml``, no media, hung up at once); the switch rings
+the extension the DID points to, registered by a SIPp UAS. Steps of a fixed
+number of calls at doubling rates, then bisection; the result is the highest
+rate with < 0.1 % failed calls and the switch below 80 % of one core. The
+setup time is the UAC's INVITE-to-200 time per call (p50, p95).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from bench import config
+from bench.harness import Context, SoftswitchSystem, System
+from bench.suites.common import step_system, with_peers
+
+SCENARIO = "trunk_call.xml"
+
+
+def run(ctx: Context) -> dict[str, Any]:
+    ours = step_system(SoftswitchSystem(ctx, extensions=1, callees=1), ctx, SCENARIO,
+                       service=config.DID)
+
+    def peer(system: System) -> dict[str, Any]:
+        return step_system(system, ctx, SCENARIO, service=config.DID)
+
+    return {"x": "offered rate (calls/s)", "unit": "calls/s",
+            **with_peers(ctx, ours, peer)}

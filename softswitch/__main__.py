@@ -31,10 +31,12 @@ def _load(args: argparse.Namespace) -> Config:
 
 
 async def _run(config: Config) -> None:
+    from sipstack.transport import tune_gc
     from softswitch.app import Softswitch
 
     switch = Softswitch(config)
     await switch.start()
+    tune_gc()
     loop = asyncio.get_running_loop()
     stopping = asyncio.Event()
     for sig in (signal.SIGINT, signal.SIGTERM):

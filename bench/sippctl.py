@@ -122,7 +122,7 @@ class Sipp:
                 "-p", str(self.port), "-t", "u1", "-cp", str(free_port()), "-nostdin",
                 "-trace_stat", "-stf", str(self.workdir / "stat.csv"), "-fd", "1",
                 "-trace_err", "-error_file", str(self.workdir / "errors.log"),
-                "-trace_rtt", "-rtt_freq", "1", "-recv_timeout", "32000",
+                "-trace_rtt", "-rtt_freq", "1", "-recv_timeout", "8000",
                 "-max_recv_loops", "5000", "-max_sched_loops", "5000"]
         options: list[tuple[str, object | None]] = [
             ("-m", self.calls), ("-r", self.rate), ("-l", self.limit), ("-s", self.service),

@@ -15,7 +15,7 @@ from bench.harness import Context, SoftswitchSystem, held_step
 from bench.stepping import Step, run_steps, system_result
 
 QUICK = ((50.0, 200.0), 100.0, 3.0)
-FULL = ((1000.0, 2500.0, 5000.0, 10000.0, 20000.0, 40000.0), 200.0, 10.0)
+FULL = ((1000.0, 3000.0, 10000.0, 20000.0), 100.0, 10.0)
 
 
 def run(ctx: Context) -> dict[str, Any]:

@@ -1,0 +1,138 @@
+"""In-band DTMF detection (ITU-T Q.23 tone pairs, Q.24 recognition limits) on numpy.
+
+Each 20 ms frame is projected on the eight DTMF frequencies and their second
+harmonics with one matrix product (the Goertzel algorithm evaluates the same
+single-frequency DFT terms; a product over a block of frames vectorises it).
+A frame holds a digit when:
+
+- the strongest row tone and the strongest column tone each clear an absolute
+  level (about -33 dBFS peak) and carry most of the frame's energy, so speech,
+  music and noise, which spread their energy, do not qualify;
+- each beats the other tones of its group by 8 dB (one pair, not a chord);
+- the twist is within limits: the row tone at most 8 dB above the column tone
+  (normal twist), the column tone at most 4 dB above the row tone (reverse);
+- neither tone has a second harmonic within 10 dB of it (voiced speech has one).
+
+A key press is reported once, after the same digit held for two frames in a row
+(40 ms, Q.24's shortest recognised tone), and a new press needs two frames
+without it (a 40 ms pause) or a different digit held for two frames.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import numpy.typing as npt
+
+from media.errors import MediaError
+
+ROWS = (697.0, 770.0, 852.0, 941.0)
+COLUMNS = (1209.0, 1336.0, 1477.0, 1633.0)
+KEYPAD = ("123A", "456B", "789C", "*0#D")  # KEYPAD[row][column]
+
+FRAME_MS = 20
+MIN_LEVEL_DBFS = -36.0  # per tone, peak amplitude against full scale
+MIN_TONE_SHARE = 0.45  # the pair's share of the frame energy
+GROUP_MARGIN_DB = 8.0
+NORMAL_TWIST_DB = 8.0
+REVERSE_TWIST_DB = 4.0
+HARMONIC_MARGIN_DB = 6.0
+MIN_ON_FRAMES = 2
+MIN_OFF_FRAMES = 2
+
+
+def _ratio(db: float) -> float:
+    return float(10.0 ** (db / 10.0))
+
+
+class InbandDetector:
+    """Key presses in mono int16 audio, fed in any chunks (20 ms frames are analysed).
+
+    ``feed`` returns the digits whose key press was confirmed by the audio just
+    fed; each press is reported once however long the key is held.
+    """
+
+    def __init__(self, rate: int = 8000) -> None:
+        if rate < 4000 or rate % 50:
+            raise MediaError(f"in-band DTMF needs a rate of 4 kHz or more in 20 ms frames, "
+                             f"not {rate}")
+        self.rate = rate
+        self.frame = rate * FRAME_MS // 1000
+        freqs = np.array(ROWS + COLUMNS + tuple(2 * f for f in ROWS + COLUMNS))
+        phase = 2 * np.pi * np.outer(np.arange(self.frame), freqs) / rate
+        # columns: cos for each frequency, then sin; scaled so |X|^2 is the tone's
+        # peak amplitude squared
+        self._basis = (np.hstack([np.cos(phase), np.sin(phase)]) * (2.0 / self.frame)) \
+            .astype(np.float32)
+        self._min_amplitude2 = (32768.0 * 10 ** (MIN_LEVEL_DBFS / 20)) ** 2
+        self._pending = np.zeros(0, dtype=np.float32)
+        self._candidate: str | None = None  # digit of the last frame
+        self._run = 0  # frames in a row holding the candidate
+        self._active: str | None = None  # digit reported and still held
+        self._misses = 0  # frames in a row without the active digit
+
+    def feed(self, pcm: npt.ArrayLike) -> list[str]:
+        """Digits whose key press was confirmed by this audio."""
+        samples = np.concatenate([self._pending, np.asarray(pcm, dtype=np.float32).ravel()])
+        whole = len(samples) // self.frame * self.frame
+        self._pending = samples[whole:]
+        if not whole:
+            return []
+        out: list[str] = []
+        for digit in self.classify(samples[:whole].reshape(-1, self.frame)):
+            reported = self._step(digit)
+            if reported is not None:
+                out.append(reported)
+        return out
+
+    def reset(self) -> None:
+        """Forget buffered audio and any key press in progress."""
+        self._pending = np.zeros(0, dtype=np.float32)
+        self._candidate, self._run, self._active, self._misses = None, 0, None, 0
+
+    def classify(self, frames: npt.NDArray[np.float32]) -> list[str | None]:
+        """The digit each row of ``frames`` (shape ``(n, frame)``) holds, or None."""
+        proj = frames @ self._basis
+        half = proj.shape[1] // 2
+        power = proj[:, :half] ** 2 + proj[:, half:] ** 2  # peak amplitude^2 per freq
+        rows, cols = power[:, 0:4], power[:, 4:8]
+        r = np.argmax(rows, axis=1)
+        c = np.argmax(cols, axis=1)
+        idx = np.arange(len(frames))
+        row, col = rows[idx, r], cols[idx, c]
+        # mean square of a sine is amplitude^2 / 2
+        mean_square = np.einsum("ij,ij->i", frames, frames) / self.frame
+        ok = (row >= self._min_amplitude2) & (col >= self._min_amplitude2)
+        ok &= (row + col) / 2 >= MIN_TONE_SHARE * mean_square
+        ok &= _second_best(rows) * _ratio(GROUP_MARGIN_DB) <= row
+        ok &= _second_best(cols) * _ratio(GROUP_MARGIN_DB) <= col
+        ok &= row <= col * _ratio(NORMAL_TWIST_DB)
+        ok &= col <= row * _ratio(REVERSE_TWIST_DB)
+        harmonic = _ratio(HARMONIC_MARGIN_DB)
+        ok &= power[idx, 8 + r] * harmonic <= row
+        ok &= power[idx, 12 + c] * harmonic <= col
+        return [KEYPAD[ri][ci] if good else None
+                for ri, ci, good in zip(r.tolist(), c.tolist(), ok.tolist(), strict=True)]
+
+    def _step(self, digit: str | None) -> str | None:
+        """Advance the key-press state by one frame; the digit if a press is confirmed."""
+        if digit is not None and digit == self._candidate:
+            self._run += 1
+        else:
+            self._candidate, self._run = digit, 1 if digit is not None else 0
+        if self._active is not None:
+            if digit == self._active:
+                self._misses = 0
+                return None
+            self._misses += 1
+            other_held = digit is not None and self._run >= MIN_ON_FRAMES
+            if self._misses < MIN_OFF_FRAMES and not other_held:
+                return None
+            self._active = None
+        if digit is not None and self._run >= MIN_ON_FRAMES:
+            self._active, self._misses = digit, 0
+            return digit
+        return None
+
+
+def _second_best(group: npt.NDArray[np.float32]) -> npt.NDArray[np.float32]:
+    return np.sort(group, axis=1)[:, -2]

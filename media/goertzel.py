@@ -1,18 +1,18 @@
 """In-band DTMF detection (ITU-T Q.23 tone pairs, Q.24 recognition limits) on numpy.
 
-Each 20 ms frame is projected on the eight DTMF frequencies and their second
+Each 20 ms window is projected on the eight DTMF frequencies and their second
 harmonics with one matrix product (the Goertzel algorithm evaluates the same
-single-frequency DFT terms; a product over a block of frames vectorises it).
-A frame holds a digit when:
+single-frequency DFT terms; a product over a block of windows vectorises it).
+A window holds a digit when:
 
 - the strongest row tone and the strongest column tone each clear an absolute
-  level (-36 dBFS peak) and together carry 70 % of the frame's energy, so speech,
+  level (-36 dBFS peak) and together carry 70 % of the window's energy, so speech,
   music and noise, which spread their energy, do not qualify; each tone is
   measured at its frequency and 1.5 % either side (the Q.24 tolerance);
 - each beats the other tones of its group by 8 dB (one pair, not a chord);
 - the twist is within limits: the row tone at most 8 dB above the column tone
   (normal twist), the column tone at most 4 dB above the row tone (reverse);
-- neither tone has a second harmonic within 10 dB of it (voiced speech has one).
+- neither tone has a second harmonic within 6 dB of it (voiced speech has one).
 
 Windows of 20 ms advance by 10 ms.  A key press is reported once, when three
 windows in a row hold the same digit (every tone of 40 ms, Q.24's shortest

@@ -1,1 +1,4 @@
-"""Media engine: RTP/RTCP, codecs, DTMF, SDP, players, recorders (asyncio only in media/transport/)."""
+"""Media engine: RTP/RTCP, codecs, DTMF, SDP, players and recorders.
+
+asyncio lives only in media/transport/ (worker processes, sockets).
+"""

@@ -39,6 +39,7 @@ from media.audio import (
     parse_mpeg_header,
     to_8k,
 )
+from media.codecs import alaw_encode, ulaw_encode
 from media.errors import MediaError
 
 MAX_UPLOAD_BYTES = 2 * 1024 * 1024
@@ -55,7 +56,7 @@ def _l16(pcm: Int16Array) -> bytes:
 
 
 # Codec name -> frame encoder. G.711 joins when media.codecs provides it.
-ENCODERS: dict[str, Encoder] = {"L16": _l16}
+ENCODERS: dict[str, Encoder] = {"L16": _l16, "PCMU": ulaw_encode, "PCMA": alaw_encode}
 
 
 class PromptError(MediaError):

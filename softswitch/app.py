@@ -20,6 +20,8 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
+from media.sdp import SdpError
+from media.transport.engine import MediaEngine
 from sipstack.auth import DigestServer
 from sipstack.dialog import InviteSession, TimerConfig, ViaConfig
 from sipstack.endpoint import Endpoint, EndpointConfig
@@ -35,6 +37,8 @@ from softswitch.config.trunks import Trunk
 from softswitch.inbound import InviteHandler
 from softswitch.legs import Leg
 from softswitch.location import LocationService
+from softswitch.media_bridge import MediaBridge
+from softswitch.media_policy import Anchored, PassThrough, SdpPolicy
 from softswitch.persistence import Persistence
 from softswitch.registrar import Registrar, RegistrarSettings
 from softswitch.trunks import TrunkRegistrations
@@ -86,6 +90,11 @@ class Softswitch:
         # Built at start, once the operators' host names are resolved.
         self.registrations = TrunkRegistrations((), self.endpoint, self.endpoint.config.contact)
         self._trunk_timer: asyncio.TimerHandle | None = None
+        media = config.media
+        self.media = MediaEngine(self._on_media_event, host=config.media_host,
+                                 ports=(media.port_min, media.port_max),
+                                 workers=media.workers or None, prompts=config.prompts_dir,
+                                 rtp_timeout=media.rtp_timeout)
         self._trunk_deadline: float | None = None
 
     # -- lifecycle ----------------------------------------------------------------
@@ -111,6 +120,9 @@ class Softswitch:
             log.warning("finished %d call records left open by an earlier run",
                         len(recovered))
         await self._resolve_trunks()
+        await asyncio.to_thread(self._prepare_prompts)
+        if self.config.media.anchor:
+            await self.media.start()
         self.runner = Runner(self.endpoint, self._on_event, loop)
         for listener in self.config.sip.listeners:
             if listener.transport == "udp":
@@ -129,6 +141,15 @@ class Softswitch:
         log.info("softswitch ready: %d extensions, %d trunks, %d bindings restored",
                  len(self.config.extensions), len(self.config.trunks),
                  self.location.count(self.wall_now()))
+
+    def _prepare_prompts(self) -> None:
+        """Generate the built-in prompts once, before the workers need them."""
+        from media.prompts import PromptStore
+
+        try:
+            PromptStore(self.config.prompts_dir).preload((self.config.media.language,))
+        except Exception as exc:  # announcements missing must not stop calls
+            log.error("built-in prompts unavailable: %s", exc)
 
     async def _resolve_trunks(self) -> None:
         loop = asyncio.get_running_loop()
@@ -159,6 +180,7 @@ class Softswitch:
             handle.cancel()
         if self.runner is not None:
             await self.runner.close()
+        await self.media.stop()
         if self.persistence is not None:
             await self.persistence.close()
         self._stopped.set()
@@ -226,6 +248,20 @@ class Softswitch:
             return None
         return extension.password.get_secret_value()
 
+    def media_policy(self, call_id: str, caller_body: bytes) -> SdpPolicy:
+        """Anchored media for a new call (raises SdpError for an offer with
+        nothing in common), or pass-through when anchoring is off."""
+        if not self.config.media.anchor:
+            return PassThrough(caller_body)
+        bridge = MediaBridge(self.media.open(call_id), random.getrandbits(31),
+                             self.config.media.language)
+        try:
+            bridge.caller_offered(caller_body)
+        except SdpError:
+            bridge.close()
+            raise
+        return Anchored(bridge)
+
     def display_name(self, number: str) -> str | None:
         extension = self.config.extension(number)
         return None if extension is None else extension.display_name
@@ -244,6 +280,13 @@ class Softswitch:
         return self._trunk_addresses.get(trunk.name)
 
     # -- endpoint events ------------------------------------------------------------------
+
+    def _on_media_event(self, message: tuple[Any, ...]) -> None:
+        call = self.calls.get(str(message[1]))
+        if call is not None:
+            call.on_media(message[0], message[2:])
+            if self.runner is not None:
+                self.runner.pump()
 
     def _arm_trunks(self) -> None:
         """Keep one loop timer on the trunk registrations' next deadline."""

@@ -16,8 +16,10 @@ import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Protocol
+from pathlib import Path
+from typing import Any, Protocol, TypeVar
 
+from media.sdp import SdpError
 from sipstack.dialog import InviteSession
 from sipstack.events import Address
 from softswitch.callcontrol import (
@@ -34,6 +36,7 @@ from softswitch.callcontrol import (
 from softswitch.cdr import (
     CallAnswered,
     CallEnded,
+    CallRecorded,
     CallStarted,
     CdrFact,
     LegAnswered,
@@ -41,10 +44,12 @@ from softswitch.cdr import (
     LegStarted,
 )
 from softswitch.legs import Credentials, Leg, LegHost
+from softswitch.media_policy import PassThrough, SdpPolicy
 from softswitch.storage.records import Direction, Disposition, HangupSide, LegRole
-from softswitch.transfer import BlindTransfer, offer_for_target
+from softswitch.transfer import BlindTransfer
 
 log = logging.getLogger(__name__)
+T = TypeVar("T")
 
 # Seconds the transferor's leg may stay up after a completed transfer before
 # the switch ends it (RFC 5589 §6: the transferor should BYE on the final NOTIFY).
@@ -122,6 +127,8 @@ class Call:
     id: str
     info: CallInfo
     caller_session: InviteSession
+    sdp: SdpPolicy | None = None  # None: pass the phones' SDP through
+    recording: Path | None = None  # where to record once answered (F-MEDIA-3)
     phase: Phase = Phase.RINGING
     caller: Leg = field(init=False)
     callee: Leg | None = None
@@ -134,6 +141,7 @@ class Call:
     _transfer: BlindTransfer | None = None
 
     def __post_init__(self) -> None:
+        self._sdp: SdpPolicy = self.sdp or PassThrough(self.caller_session.invite.body)
         self.caller = Leg(self.host, self.caller_session, index=0,
                           peer=self.info.caller, on_event=self._on_event)
 
@@ -154,7 +162,7 @@ class Call:
             self._fork(target)
 
     def _fork(self, target: Target) -> None:
-        self.forks.append(self._fork_leg(target, self.caller.remote_body))
+        self.forks.append(self._fork_leg(target, self._sdp.callee_offer()))
 
     def _fork_leg(self, target: Target, body: bytes) -> Leg:
         """A new callee leg: an INVITE to ``target`` offering ``body``."""
@@ -188,8 +196,10 @@ class Call:
     def _on_ringing(self, leg: Leg, event: Ringing) -> None:
         if self.phase is not Phase.RINGING or leg is self.caller:
             return
-        if event.body:  # early media: the caller hears the callee's stream
-            self.caller.ring(183, event.body)
+        early = self._sdp_step(lambda: self._sdp.early_answer(event.body)) if event.body \
+            else None
+        if early:  # early media: the caller hears the callee's stream
+            self.caller.ring(183, early)
         elif not self._ringing_sent:
             self._ringing_sent = True
             self.caller.ring(180)
@@ -208,16 +218,22 @@ class Call:
         self.forks = [leg]
         self._cancel_timers()
         self._timers.append(self.host.call_later(self.info.max_duration, self._max_duration))
-        self.caller.answer(event.body)
+        body = self._sdp_step(lambda: self._sdp.caller_answer(event.body))
+        if body is None:
+            self.hang_up("no media in common with the callee")
+            return
+        self.caller.answer(body)
+        if self.recording is not None:
+            self._sdp.record(self.recording)
+            self.host.publish(CallRecorded(self.id, str(self.recording)))
         now = self.host.wall()
         self.host.publish(CallAnswered(self.id, now))
         self.host.publish(LegAnswered(self.id, 0, now))
         self.host.publish(LegAnswered(self.id, leg.index, now))
 
     def _on_acked(self, leg: Leg, event: Acked) -> None:
-        peer = self._peer_of(leg)
-        if event.body and peer is not None and not peer.is_uas:
-            peer.send_ack_answer(event.body)
+        if leg is self.caller:
+            self._sdp_step(lambda: self._sdp.caller_acked(event.body, self.callee))
 
     def _on_release(self, leg: Leg, event: Release) -> None:
         self._leg_ended(leg, event)
@@ -245,6 +261,14 @@ class Call:
                 self._fail(_best(self.failures))
 
     def _on_offer(self, leg: Leg, event: Offer) -> None:
+        try:
+            local = self._sdp.mid_call(self._side(leg), event.body)
+        except SdpError as exc:
+            leg.answer_offer(event.token, exc.status_hint)
+            return
+        if local is not None:  # answered by the switch itself (anchored media)
+            leg.answer_offer(event.token, 200, local)
+            return
         peer = self._peer_of(leg)
         if peer is None or not peer.offer(event.method, event.body, event.token):
             # Nobody to ask (still ringing, or the other side is gone): keep
@@ -255,6 +279,17 @@ class Call:
         peer = self._peer_of(leg)
         if peer is not None:
             peer.answer_offer(event.token, event.status, event.body)
+
+    def _side(self, leg: Leg) -> str:
+        return "a" if leg is self.caller else "b"
+
+    def _sdp_step(self, step: Callable[[], T]) -> T | None:
+        """Run an SDP step; a bad or unacceptable SDP ends the call, not the switch."""
+        try:
+            return step()
+        except SdpError as exc:
+            log.info("call %s: %s", self.id, exc.message)
+            return None
 
     def _peer_of(self, leg: Leg) -> Leg | None:
         if self.phase is not Phase.ANSWERED:
@@ -273,7 +308,7 @@ class Call:
             leg.respond(event.token, 403 if not targets else 491)  # type: ignore[arg-type]
             return
         leg.respond(event.token, 202)  # type: ignore[arg-type]
-        offer = offer_for_target(other.remote_body)
+        offer = self._sdp.transfer_offer(self._side(leg), other.remote_body)
         legs = [self._fork_leg(target, offer) for target in targets]
         self._transfer = BlindTransfer(
             leg, legs, ring_timeout=self.info.ring_timeout, call_later=self.host.call_later,
@@ -285,13 +320,15 @@ class Call:
         self._transfer = None
         transferee = self._peer_of(transferor)
         self.host.publish(LegAnswered(self.id, new.index, self.host.wall()))
+        reoffer = self._sdp_step(lambda: self._sdp.transfer_answered(self._side(transferor),
+                                                                    body))
         if transferor is self.caller:
             self.caller = new
         else:
             self.callee = new
         self.forks = [self.callee] if self.callee else []
-        if transferee is not None:
-            transferee.offer("INVITE", body, None)
+        if transferee is not None and reoffer:
+            transferee.offer("INVITE", reoffer, None)
         if not transferor.ended:  # it normally hangs up on the final NOTIFY
             self._departing.append(transferor)
             self._timers.append(self.host.call_later(TRANSFEROR_GRACE,
@@ -330,7 +367,17 @@ class Call:
             self._end(Disposition.MAX_DURATION, HangupSide.SYSTEM, None,
                       "maximum call duration reached")
 
-    def hang_up(self, reason: str) -> None:
+    def on_media(self, name: str, args: tuple[Any, ...]) -> None:
+        """What the media worker reports about this call."""
+        if name == "timeout" and self.phase is Phase.ANSWERED:
+            self.hang_up(f"no media from the {'caller' if args[0] == 'a' else 'callee'} "
+                         f"for {float(args[1]):.0f} s", media_timeout=True)
+        elif name == "digit":
+            log.info("call %s: digit %s from %s (%s)", self.id, args[1], args[0], args[2])
+        elif name == "error":
+            log.warning("call %s: media: %s", self.id, args[0])
+
+    def hang_up(self, reason: str, media_timeout: bool = False) -> None:
         """End the call from the system side (shutdown, reload, admin)."""
         if self.phase is Phase.ENDED:
             return
@@ -338,6 +385,8 @@ class Call:
             leg.end(503 if self.phase is Phase.RINGING else 0, reason)
         disposition = (Disposition.ANSWERED if self.phase is Phase.ANSWERED
                        else Disposition.FAILED)
+        if media_timeout:
+            disposition = Disposition.MEDIA_TIMEOUT
         self._end(disposition, HangupSide.SYSTEM, None, reason)
 
     def _fail(self, failure: Release) -> None:
@@ -351,6 +400,7 @@ class Call:
              reason: str) -> None:
         self.phase = Phase.ENDED
         self._cancel_timers()
+        self._sdp.close()
         if self._transfer is not None:  # the target would ring for nobody
             transfer, self._transfer = self._transfer, None
             transfer.abandon(reason)

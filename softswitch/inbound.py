@@ -14,6 +14,8 @@ import uuid
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from media.recorder import recording_path
+from media.sdp import SdpError
 from sipstack.endpoint_events import IncomingCall
 from sipstack.errors import SipError
 from sipstack.headers import NameAddr
@@ -113,9 +115,28 @@ class InviteHandler:
                                 reason=None)
             return
         info, targets = self._plan(caller, decision)
-        call = Call(app, uuid.uuid4().hex, info, event.session)
+        call_id = uuid.uuid4().hex
+        try:
+            sdp = app.media_policy(call_id, event.request.body)
+        except SdpError as exc:
+            app.endpoint.answer(event.session, exc.status_hint, app.now(),
+                                headers=[("Warning", f'399 softswitch "{exc.message}"')])
+            return
+        recording = None
+        if sdp.anchored and self._records(caller, info):
+            recording = recording_path(app.config.recordings_dir, app.wall(), call_id)
+        call = Call(app, call_id, info, event.session, sdp, recording)
         app.calls[call.id] = call
         call.start(targets)
+
+    def _records(self, caller: Caller, info: CallInfo) -> bool:
+        """Whether this call is recorded (F-MEDIA-3): calls on a line with
+        record_calls, internal calls when the configuration asks."""
+        app = self.app
+        trunk = caller.trunk or (app.config.trunk(info.trunk) if info.trunk else None)
+        if trunk is not None:
+            return trunk.record_calls
+        return app.config.recording.internal_calls
 
     def _plan(self, caller: Caller, decision: Decision) -> tuple[CallInfo, list[Target]]:
         app = self.app

@@ -19,6 +19,11 @@ __all__ = ["MediaSettings", "RecordingSettings"]
 class MediaSettings(Section):
     """RTP anchoring."""
 
+    anchor: Flag = Field(
+        default=True,
+        description="Carry every call's RTP through the switch (needed for recording, "
+                    "prompts, hold music, DTMF); false lets phones exchange RTP directly.",
+    )
     host: IpAddress | None = Field(
         default=None,
         description="Address the RTP sockets bind to and the SDP offers; the first "

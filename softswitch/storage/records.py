@@ -40,6 +40,7 @@ class Disposition(enum.StrEnum):
     REJECTED = "rejected"
     UNAVAILABLE = "unavailable"
     MAX_DURATION = "max_duration"
+    MEDIA_TIMEOUT = "media_timeout"
     INTERRUPTED = "interrupted"
 
 

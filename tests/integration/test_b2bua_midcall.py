@@ -1,5 +1,6 @@
-"""Answered calls through the B2BUA: hold and unhold relayed leg to leg
-(F-SIP-2 re-INVITE through F-SIP-5 phones) and the maximum call duration
+"""Answered calls through the B2BUA: hold and unhold (answered by the switch
+with hold music when it anchors the media, F-MEDIA-2; relayed leg to leg when
+anchoring is off, F-SIP-2 re-INVITE) and the maximum call duration
 (F-ROUTE-10), with real pjsua2 phones and a real ``softswitch run``. Blind
 transfer is in ``test_b2bua_transfer.py``."""
 
@@ -11,6 +12,7 @@ from pathlib import Path
 
 import pytest
 from peers import Phone
+from peers.audio import read_wav, rms
 from switch import SwitchProcess
 from test_b2bua_calls import registered
 
@@ -31,7 +33,7 @@ def connect(alice: Phone, bob: Phone, switch: SwitchProcess, number: str) -> tup
 
 def test_hold_and_unhold_pass_through(phones: Callable[..., Phone],
                                       tmp_path: Path) -> None:  # F-SIP-5
-    with SwitchProcess(tmp_path) as switch:
+    with SwitchProcess(tmp_path, extra="[media]\nanchor = false\n") as switch:
         alice = registered(phones, switch, "101")
         bob = registered(phones, switch, "102")
         call, answered = connect(alice, bob, switch, "102")
@@ -57,6 +59,31 @@ def test_hold_and_unhold_pass_through(phones: Callable[..., Phone],
         alice.wait_state(call, "DISCONNECTED", timeout=10)
         [record] = switch.wait_calls(1)
     assert record.disposition == "answered" and record.hangup_side == "callee"
+
+
+def test_hold_plays_music_to_the_held_party(phones: Callable[..., Phone],
+                                            tmp_path: Path) -> None:  # F-MEDIA-2
+    with SwitchProcess(tmp_path) as switch:
+        alice = registered(phones, switch, "101")
+        bob = registered(phones, switch, "102")
+        call, answered = connect(alice, bob, switch, "102")
+        mark_a = alice.mark()
+        alice.hold(call)
+        alice.wait_media(call, "LOCAL_HOLD", timeout=10, start=mark_a)
+        bob.record(answered, tmp_path / "held.wav")
+        time.sleep(2.0)
+        held, _ = read_wav(bob.stop_record(answered))
+        mark_a = alice.mark()
+        alice.unhold(call)
+        alice.wait_media(call, "ACTIVE", timeout=10, start=mark_a)
+        bob.record(answered, tmp_path / "resumed.wav")
+        time.sleep(1.0)
+        resumed, _ = read_wav(bob.stop_record(answered))
+        assert bob.call_info(answered)["state"] == "CONFIRMED"
+        alice.hangup(call)
+        bob.wait_state(answered, "DISCONNECTED", timeout=10)
+    assert rms(held[4000:]) > 0.02, "the held party hears hold music"
+    assert rms(resumed[4000:]) < 0.005, "after unhold the music stops (alice is silent)"
 
 
 def test_maximum_call_duration_ends_both_legs(phones: Callable[..., Phone],

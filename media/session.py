@@ -1,0 +1,312 @@
+"""The media of one call: two anchored legs, relay, playback, recording, DTMF.
+
+Sans-IO: :meth:`CallMedia.receive` takes an RTP datagram of a leg and
+returns datagrams to send; :meth:`CallMedia.tick` runs every 20 ms for
+players and the recorder; events (DTMF digits, media timeouts, finished
+prompts) queue up for :meth:`CallMedia.next_event`.
+
+What goes to a leg is one continuous RTP stream (RFC 3550 §5.1) whatever
+feeds it: the other phone's packets (relayed, re-numbered, transcoded
+between PCMU and PCMA by table when the legs differ), a prompt or hold
+music. A relayed call with no recording, no detection and matching codecs
+touches only the RTP header (the fast path).
+"""
+
+from __future__ import annotations
+
+from collections import deque
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Protocol
+
+import numpy as np
+
+from media.codecs import CODECS, transcode_table
+from media.dtmf import DtmfReceiver, InbandDetector
+from media.latch import SourceLatch
+from media.rtp import OutgoingStream, is_rtcp, payload_of, peek, rewrite_header
+from media.stats import ReceiveStats
+
+Address = tuple[str, int]
+FRAME = 160  # samples per 20 ms at 8 kHz
+
+
+@dataclass(frozen=True, slots=True)
+class LegConfig:
+    """What SDP negotiation decided for one leg (media.offer_answer.Negotiated):
+    where to send, the codec both ways, the payload type numbers we send with
+    (the peer's) and receive with (ours), and telephone-event's."""
+
+    remote: Address | None
+    codec: str  # "PCMU" or "PCMA"
+    send_pt: int
+    recv_pt: int
+    te_send: int | None = None
+    te_recv: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Digit:
+    leg: str
+    digit: str
+    source: str  # "rfc4733" or "inband"
+
+
+@dataclass(frozen=True, slots=True)
+class MediaTimeout:
+    """No RTP from ``leg`` for the configured time (and it is not on hold)."""
+
+    leg: str
+    silent_for: float
+
+
+@dataclass(frozen=True, slots=True)
+class PlaybackDone:
+    leg: str
+    prompt: str
+
+
+MediaEvent = Digit | MediaTimeout | PlaybackDone
+
+
+class Recorder(Protocol):
+    """Where recorded audio goes (media.recorder.RecordingWriter)."""
+
+    def write(self, left: np.ndarray | None, right: np.ndarray | None) -> None: ...
+
+
+@dataclass(slots=True)
+class _Player:
+    name: str
+    frames: Sequence[bytes]
+    loop: bool
+    index: int = 0
+
+
+@dataclass(slots=True)
+class Leg:
+    """One side of the call as the switch sees it."""
+
+    name: str
+    ssrc: int
+    config: LegConfig | None = None
+    latch: SourceLatch = field(default_factory=lambda: SourceLatch(None))
+    out: OutgoingStream | None = None
+    stats: ReceiveStats = field(default_factory=ReceiveStats)
+    dtmf: DtmfReceiver = field(default_factory=DtmfReceiver)
+    inband: InbandDetector | None = None
+    player: _Player | None = None
+    held: bool = False  # the other side put this leg on hold: it hears music
+    last_rx: float | None = None
+    packets_in: int = 0
+    packets_out: int = 0
+    heard: list[np.ndarray] = field(default_factory=list)  # PCM since the last tick
+
+    @property
+    def target(self) -> Address | None:
+        return self.latch.target
+
+
+class CallMedia:
+    """Media state of one call: legs by name ("a" caller, "b" callee)."""
+
+    def __init__(self, call_id: str, ssrcs: Callable[[], int], *,
+                 rtp_timeout: float = 60.0) -> None:
+        self.call_id = call_id
+        self.rtp_timeout = rtp_timeout
+        self._ssrcs = ssrcs
+        self.legs: dict[str, Leg] = {}
+        self.bridged = True
+        self.recorder: Recorder | None = None
+        self._events: deque[MediaEvent] = deque()
+        self._timed_out: set[str] = set()
+
+    # -- control --------------------------------------------------------------
+
+    def add_leg(self, name: str) -> Leg:
+        leg = Leg(name, self._ssrcs())
+        self.legs[name] = leg
+        return leg
+
+    def configure(self, name: str, config: LegConfig, now: float) -> None:
+        leg = self.legs[name]
+        first = leg.config is None
+        leg.config = config
+        if first:
+            leg.latch = SourceLatch(config.remote)
+        elif config.remote is not None:
+            leg.latch.expect(config.remote)
+        if leg.out is None:
+            leg.out = OutgoingStream(leg.ssrc, self._ssrcs() & 0xFFFF, self._ssrcs())
+        if leg.last_rx is None:
+            leg.last_rx = now
+
+    def detect_inband(self, name: str, on: bool = True) -> None:
+        self.legs[name].inband = InbandDetector() if on else None
+
+    def play(self, name: str, prompt: str, frames: Sequence[bytes], loop: bool = False) -> None:
+        """Send ``frames`` (already in the leg's codec) to leg ``name``."""
+        self.legs[name].player = _Player(prompt, frames, loop) if frames else None
+
+    def stop_play(self, name: str) -> None:
+        self.legs[name].player = None
+
+    def hold(self, name: str, frames: Sequence[bytes] | None) -> None:
+        """Leg ``name`` is put on hold (its peer stops sending to it): it
+        hears ``frames`` looped; ``None`` takes it off hold."""
+        leg = self.legs[name]
+        leg.held = frames is not None
+        leg.player = _Player("hold_music", frames, True) if frames else None
+
+    def next_event(self) -> MediaEvent | None:
+        return self._events.popleft() if self._events else None
+
+    # -- packets ----------------------------------------------------------------
+
+    def receive(self, name: str, data: bytes, source: Address, now: float
+                ) -> tuple[bytes, Address] | None:
+        """An RTP datagram from leg ``name``; returns what to relay, if anything."""
+        header = peek(data)
+        if header is None or is_rtcp(data):
+            return None
+        leg = self.legs[name]
+        pt, seq, ts, ssrc = header
+        if not leg.latch.seen(source, ssrc, now):
+            return None
+        leg.last_rx = now
+        leg.packets_in += 1
+        # Statistics only count: a packet still on A.1 probation is relayed
+        # all the same (dropping the first 20 ms of every stream helps no one).
+        leg.stats.update(seq, ts, ssrc, now)
+        config = leg.config
+        if config is None:
+            return None
+        if pt == config.te_recv:
+            return self._dtmf(leg, data, pt, seq, ts, ssrc)
+        if pt != config.recv_pt:
+            return None  # comfort noise or a codec we did not negotiate
+        payload = payload_of(data)
+        if leg.inband is not None or self.recorder is not None:
+            pcm = CODECS[config.codec].decode(payload)
+            if self.recorder is not None:
+                leg.heard.append(pcm)
+            if leg.inband is not None:
+                for digit in leg.inband.feed(pcm):
+                    self._events.append(Digit(name, digit, "inband"))
+        return self._relay(leg, data, payload, config.codec, seq, ts, ssrc)
+
+    def _peer(self, leg: Leg) -> Leg | None:
+        for other in self.legs.values():
+            if other is not leg:
+                return other
+        return None
+
+    def _relay(self, leg: Leg, data: bytes, payload: bytes, codec: str, seq: int, ts: int,
+               ssrc: int) -> tuple[bytes, Address] | None:
+        peer = self._peer(leg)
+        if (peer is None or not self.bridged or peer.held or peer.player is not None
+                or peer.config is None or peer.out is None):
+            return None
+        target = peer.target
+        if target is None:
+            return None
+        pt = peer.config.send_pt
+        out_seq, out_ts = peer.out.forward(pt, seq, ts, ssrc, bool(data[1] & 0x80))
+        marker = peer.out.marker
+        peer_codec = peer.config.codec
+        if peer_codec != codec:
+            table = transcode_table(codec, peer_codec)
+            if table is None:
+                return None
+            packet = rewrite_header(data[:12], pt, out_seq, out_ts, peer.ssrc,
+                                    marker) + payload.translate(table)
+        else:
+            packet = rewrite_header(data, pt, out_seq, out_ts, peer.ssrc, marker)
+        peer.packets_out += 1
+        return packet, target
+
+    def _dtmf(self, leg: Leg, data: bytes, pt: int, seq: int, ts: int, ssrc: int
+              ) -> tuple[bytes, Address] | None:
+        for digit in leg.dtmf.receive(payload_of(data), ts, seq, ssrc):
+            self._events.append(Digit(leg.name, digit, "rfc4733"))
+        peer = self._peer(leg)
+        if (peer is None or not self.bridged or peer.held or peer.config is None
+                or peer.config.te_send is None or peer.out is None or peer.target is None):
+            return None
+        pt = peer.config.te_send
+        out_seq, out_ts = peer.out.forward(pt, seq, ts, ssrc, bool(data[1] & 0x80))
+        return rewrite_header(data, pt, out_seq, out_ts, peer.ssrc), peer.target
+
+    # -- the 20 ms clock ------------------------------------------------------------
+
+    def tick(self, now: float) -> list[tuple[str, bytes, Address]]:
+        """Players send a frame (from the leg named first in each item), the
+        recorder takes what was heard, silent legs are reported."""
+        out: list[tuple[str, bytes, Address]] = []
+        for leg in self.legs.values():
+            packet = self._play_frame(leg)
+            if packet is not None:
+                out.append((leg.name, *packet))
+            self._check_timeout(leg, now)
+        if self.recorder is not None:
+            self._record()
+        return out
+
+    def _play_frame(self, leg: Leg) -> tuple[bytes, Address] | None:
+        player = leg.player
+        if player is None or leg.config is None or leg.out is None or leg.target is None:
+            return None
+        if player.index >= len(player.frames):
+            if not player.loop:
+                leg.player = None
+                self._events.append(PlaybackDone(leg.name, player.name))
+                return None
+            player.index = 0
+        frame = player.frames[player.index]
+        player.index += 1
+        seq, ts = leg.out.next_frame(FRAME)
+        header = rewrite_header(_HEADER_TEMPLATE, leg.config.send_pt, seq, ts, leg.ssrc,
+                                leg.out.marker)
+        leg.packets_out += 1
+        return header + frame, leg.target
+
+    def _check_timeout(self, leg: Leg, now: float) -> None:
+        if leg.last_rx is None or self.rtp_timeout <= 0 or leg.name in self._timed_out:
+            return
+        peer = self._peer(leg)
+        if peer is not None and peer.held:
+            leg.last_rx = now  # the holder may stop sending: that is not a dead call
+            return
+        silent = now - leg.last_rx
+        if silent >= self.rtp_timeout:
+            self._timed_out.add(leg.name)
+            self._events.append(MediaTimeout(leg.name, silent))
+
+    def start_recording(self, recorder: Recorder) -> None:
+        self.recorder = recorder
+        for leg in self.legs.values():
+            leg.heard.clear()
+
+    def stop_recording(self) -> Recorder | None:
+        recorder, self.recorder = self.recorder, None
+        return recorder
+
+    def _record(self) -> None:
+        assert self.recorder is not None
+        a, b = self.legs.get("a"), self.legs.get("b")
+        left = _drain(a)
+        right = _drain(b)
+        if left is not None or right is not None:
+            self.recorder.write(left, right)
+
+
+def _drain(leg: Leg | None) -> np.ndarray | None:
+    if leg is None or not leg.heard:
+        return None
+    pcm = leg.heard[0] if len(leg.heard) == 1 else np.concatenate(leg.heard)
+    leg.heard.clear()
+    return pcm
+
+
+# A v2 RTP header with no CSRC or extension, rewritten per locally made frame.
+_HEADER_TEMPLATE = b"\x80\x00" + b"\x00" * 10

@@ -1,0 +1,218 @@
+"""The main process's handle on the media workers.
+
+:class:`MediaEngine` starts one worker process per core (by default), binds
+each leg's RTP/RTCP port pair itself (so the port is known at once for the
+SDP) and hands the sockets to the worker that owns the call. Everything a
+call asks of its media goes through a :class:`MediaCall`; what the workers
+report (digits, timeouts, finished prompts, recordings) comes back through
+the ``on_event`` callback on the main event loop.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import itertools
+import logging
+import os
+import socket
+import subprocess
+import sys
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from media.session import LegConfig
+from media.transport import protocol as P
+
+log = logging.getLogger("media.engine")
+
+EventHandler = Callable[[tuple[Any, ...]], None]
+
+
+@dataclass
+class _WorkerProcess:
+    index: int
+    process: subprocess.Popen[bytes]
+    control: socket.socket
+    calls: int = 0
+
+
+class PortPool:
+    """Even RTP ports (RTCP on the next odd one) in [low, high)."""
+
+    def __init__(self, host: str, low: int, high: int) -> None:
+        self.host = host
+        self.low, self.high = low + (low % 2), high
+        self._next = itertools.cycle(range(self.low, self.high - 1, 2))
+        self.span = (self.high - self.low) // 2
+
+    def bind(self) -> tuple[socket.socket, socket.socket]:
+        family = socket.AF_INET6 if ":" in self.host else socket.AF_INET
+        for _ in range(self.span):
+            port = next(self._next)
+            rtp = socket.socket(family, socket.SOCK_DGRAM)
+            rtcp = socket.socket(family, socket.SOCK_DGRAM)
+            try:
+                rtp.bind((self.host, port))
+                rtcp.bind((self.host, port + 1))
+            except OSError:
+                rtp.close()
+                rtcp.close()
+                continue
+            return rtp, rtcp
+        raise OSError(f"no free RTP port pair in {self.low}-{self.high} on {self.host}")
+
+
+@dataclass
+class MediaCall:
+    """The media of one call, as the main process drives it."""
+
+    engine: MediaEngine
+    call_id: str
+    worker: _WorkerProcess
+    ports: dict[str, int] = field(default_factory=dict)
+    closed: bool = False
+
+    def _send(self, *message: Any, fds: list[int] | None = None) -> None:
+        if not self.closed:
+            self.engine.send(self.worker, message, fds)
+
+    def add_leg(self, leg: str) -> int:
+        """Bind the leg's ports; returns the RTP port for its SDP."""
+        rtp, rtcp = self.engine.ports.bind()
+        port = int(rtp.getsockname()[1])
+        try:
+            self._send(P.LEG, self.call_id, leg, fds=[rtp.fileno(), rtcp.fileno()])
+        finally:
+            rtp.close()
+            rtcp.close()
+        self.ports[leg] = port
+        return port
+
+    @property
+    def address(self) -> str:
+        return self.engine.ports.host
+
+    def configure(self, leg: str, config: LegConfig) -> None:
+        self._send(P.CONFIGURE, self.call_id, leg, config)
+
+    def play(self, leg: str, prompt: str, language: str = "en", loop: bool = False) -> None:
+        self._send(P.PLAY, self.call_id, leg, prompt, language, loop)
+
+    def stop_play(self, leg: str) -> None:
+        self._send(P.STOP_PLAY, self.call_id, leg)
+
+    def hold(self, leg: str, on: bool, language: str = "en") -> None:
+        self._send(P.HOLD, self.call_id, leg, on, language)
+
+    def detect_inband(self, leg: str, on: bool = True) -> None:
+        self._send(P.INBAND, self.call_id, leg, on)
+
+    def bridge(self, on: bool) -> None:
+        self._send(P.BRIDGE, self.call_id, on)
+
+    def record(self, path: Path) -> None:
+        self._send(P.RECORD, self.call_id, str(path))
+
+    def stop_record(self) -> None:
+        self._send(P.STOP_RECORD, self.call_id)
+
+    def close(self) -> None:
+        if not self.closed:
+            self._send(P.CLOSE, self.call_id)
+            self.closed = True
+            self.worker.calls -= 1
+            self.engine.calls.pop(self.call_id, None)
+
+
+class MediaEngine:
+    """Media worker processes and the RTP port pool they share."""
+
+    def __init__(self, on_event: EventHandler, *, host: str = "127.0.0.1",
+                 ports: tuple[int, int] = (20000, 40000), workers: int | None = None,
+                 prompts: Path | None = None, rtp_timeout: float = 60.0) -> None:
+        self.on_event = on_event
+        self.ports = PortPool(host, *ports)
+        self.count = workers or os.cpu_count() or 1
+        self.prompts = prompts
+        self.rtp_timeout = rtp_timeout
+        self.workers: list[_WorkerProcess] = []
+        self.calls: dict[str, MediaCall] = {}
+        self._loop: asyncio.AbstractEventLoop | None = None
+
+    async def start(self) -> None:
+        self._loop = asyncio.get_running_loop()
+        for index in range(self.count):
+            self.workers.append(self._spawn(index))
+
+    def _spawn(self, index: int) -> _WorkerProcess:
+        ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+        args = [sys.executable, "-m", "media.transport.worker",
+                "--control-fd", str(theirs.fileno())]
+        if self.prompts is not None:
+            args += ["--prompts", str(self.prompts)]
+        process = subprocess.Popen(args, pass_fds=[theirs.fileno()], stdin=subprocess.DEVNULL,
+                                   cwd=Path(__file__).resolve().parents[2])
+        theirs.close()
+        ours.setblocking(False)
+        worker = _WorkerProcess(index, process, ours)
+        assert self._loop is not None
+        self._loop.add_reader(ours.fileno(), self._on_worker, worker)
+        log.info("media worker %d started (pid %d)", index, process.pid)
+        return worker
+
+    def open(self, call_id: str) -> MediaCall:
+        """A media context for a new call on the least busy worker."""
+        worker = min(self.workers, key=lambda w: w.calls)
+        worker.calls += 1
+        call = MediaCall(self, call_id, worker)
+        self.calls[call_id] = call
+        self.send(worker, (P.OPEN, call_id, self.rtp_timeout), None)
+        return call
+
+    def send(self, worker: _WorkerProcess, message: tuple[Any, ...],
+             fds: list[int] | None) -> None:
+        worker.control.setblocking(True)
+        try:
+            P.send(worker.control, message, fds)
+        finally:
+            worker.control.setblocking(False)
+
+    def _on_worker(self, worker: _WorkerProcess) -> None:
+        while True:
+            try:
+                message, _ = P.receive(worker.control)
+            except BlockingIOError:
+                return
+            except OSError:
+                message = None
+            if message is None:
+                self._lost(worker)
+                return
+            try:
+                self.on_event(message)
+            except Exception:
+                log.exception("media event handler failed on %r", message[:2])
+
+    def _lost(self, worker: _WorkerProcess) -> None:
+        assert self._loop is not None
+        self._loop.remove_reader(worker.control.fileno())
+        if worker in self.workers and worker.process.poll() is not None:
+            log.error("media worker %d died (exit %s)", worker.index, worker.process.returncode)
+
+    async def stop(self) -> None:
+        for worker in self.workers:
+            with contextlib.suppress(OSError):
+                self.send(worker, (P.QUIT, ""), None)
+        for worker in self.workers:
+            try:
+                await asyncio.wait_for(asyncio.to_thread(worker.process.wait), 5)
+            except TimeoutError:
+                worker.process.kill()
+            if self._loop is not None:
+                with contextlib.suppress(ValueError, OSError):
+                    self._loop.remove_reader(worker.control.fileno())
+            worker.control.close()
+        self.workers.clear()

@@ -1,0 +1,69 @@
+"""An RTP/RTCP socket pair of one leg, adopted from the main process."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import socket
+from collections.abc import Callable
+
+log = logging.getLogger("media.worker")
+
+Receiver = Callable[[bytes, tuple[str, int]], None]
+
+
+class _Rtp(asyncio.DatagramProtocol):
+    def __init__(self, receiver: Receiver) -> None:
+        self.receiver = receiver
+
+    def datagram_received(self, data: bytes, addr: tuple[str | int, ...]) -> None:
+        self.receiver(data, (str(addr[0]), int(addr[1])))
+
+    def error_received(self, exc: Exception) -> None:
+        log.debug("RTP socket error: %s", exc)
+
+
+class _Rtcp(asyncio.DatagramProtocol):
+    """RTCP is read (so the socket never fills) and counted; reports of our
+    own go out from the engine's RTCP sender."""
+
+    def __init__(self) -> None:
+        self.received = 0
+
+    def datagram_received(self, data: bytes, addr: tuple[str | int, ...]) -> None:
+        self.received += 1
+
+
+class RtpEndpoint:
+    """Sends and receives one leg's RTP (and absorbs its RTCP)."""
+
+    def __init__(self, loop: asyncio.AbstractEventLoop, rtp: socket.socket,
+                 rtcp: socket.socket | None, receiver: Receiver) -> None:
+        self.transport: asyncio.DatagramTransport | None = None
+        self.rtcp_transport: asyncio.DatagramTransport | None = None
+        self._pending: list[tuple[bytes, tuple[str, int]]] = []
+        rtp.setblocking(False)
+        loop.create_task(self._open(loop, rtp, rtcp, receiver))
+
+    async def _open(self, loop: asyncio.AbstractEventLoop, rtp: socket.socket,
+                    rtcp: socket.socket | None, receiver: Receiver) -> None:
+        transport, _ = await loop.create_datagram_endpoint(lambda: _Rtp(receiver), sock=rtp)
+        self.transport = transport
+        for data, addr in self._pending:
+            self.transport.sendto(data, addr)
+        self._pending.clear()
+        if rtcp is not None:
+            rtcp.setblocking(False)
+            rtcp_transport, _ = await loop.create_datagram_endpoint(_Rtcp, sock=rtcp)
+            self.rtcp_transport = rtcp_transport
+
+    def send(self, data: bytes, addr: tuple[str, int]) -> None:
+        if self.transport is None:
+            self._pending.append((data, addr))
+        else:
+            self.transport.sendto(data, addr)
+
+    def close(self) -> None:
+        for transport in (self.transport, self.rtcp_transport):
+            if transport is not None:
+                transport.close()

@@ -254,7 +254,7 @@ class Softswitch:
         if not self.config.media.anchor:
             return PassThrough(caller_body)
         bridge = MediaBridge(self.media.open(call_id), random.getrandbits(31),
-                             self.config.media.language)
+                             self.config.media.language, self.config.media.inband_dtmf)
         try:
             bridge.caller_offered(caller_body)
         except SdpError:

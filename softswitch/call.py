@@ -129,6 +129,7 @@ class Call:
     caller_session: InviteSession
     sdp: SdpPolicy | None = None  # None: pass the phones' SDP through
     recording: Path | None = None  # where to record once answered (F-MEDIA-3)
+    announce: bool = False  # tell the caller "this call is recorded" before ringing
     phase: Phase = Phase.RINGING
     caller: Leg = field(init=False)
     callee: Leg | None = None
@@ -139,6 +140,7 @@ class Call:
     _leg_count: int = 0
     _ringing_sent: bool = False
     _transfer: BlindTransfer | None = None
+    _announcing: list[Target] | None = None  # targets waiting for the notice to end
 
     def __post_init__(self) -> None:
         self._sdp: SdpPolicy = self.sdp or PassThrough(self.caller_session.invite.body)
@@ -157,7 +159,17 @@ class Call:
             self.caller.end(480, "not registered")
             self._end(Disposition.UNAVAILABLE, HangupSide.SYSTEM, 480, "not registered")
             return
-        self._timers.append(host.call_later(self.info.ring_timeout, self._ring_timeout))
+        early = self._sdp.caller_early() if self.announce else None
+        if early is not None:
+            # The caller hears the notice as early media; the callee rings after it.
+            self._announcing = targets
+            self.caller.ring(183, early)
+            self._sdp.play("a", "recording_notice")
+            return
+        self._ring(targets)
+
+    def _ring(self, targets: list[Target]) -> None:
+        self._timers.append(self.host.call_later(self.info.ring_timeout, self._ring_timeout))
         for target in targets:
             self._fork(target)
 
@@ -369,7 +381,10 @@ class Call:
 
     def on_media(self, name: str, args: tuple[Any, ...]) -> None:
         """What the media worker reports about this call."""
-        if name == "timeout" and self.phase is Phase.ANSWERED:
+        if name == "played" and self._announcing is not None and self.phase is Phase.RINGING:
+            targets, self._announcing = self._announcing, None
+            self._ring(targets)
+        elif name == "timeout" and self.phase is Phase.ANSWERED:
             self.hang_up(f"no media from the {'caller' if args[0] == 'a' else 'callee'} "
                          f"for {float(args[1]):.0f} s", media_timeout=True)
         elif name == "digit":

@@ -125,7 +125,8 @@ class InviteHandler:
         recording = None
         if sdp.anchored and self._records(caller, info):
             recording = recording_path(app.config.recordings_dir, app.wall(), call_id)
-        call = Call(app, call_id, info, event.session, sdp, recording)
+        call = Call(app, call_id, info, event.session, sdp, recording,
+                    announce=recording is not None and app.config.recording.announcement)
         app.calls[call.id] = call
         call.start(targets)
 

@@ -53,6 +53,7 @@ class MediaBridge:
     media: MediaCall
     session_id: int
     language: str = "en"
+    inband_dtmf: str = "auto"
     codecs: LocalCodecs = CODECS
     ports: dict[str, int] = field(default_factory=dict)
     origins: dict[str, Origin] = field(default_factory=dict)
@@ -97,7 +98,7 @@ class MediaBridge:
         if offer is None or not body:
             return
         negotiated = accept_answer(offer, SessionDescription.parse(body))
-        self.media.configure(side, config_of(negotiated))
+        self._configure(side, negotiated)
 
     def answer_for(self, side: str) -> bytes:
         """Our answer to the offer ``side`` made (the caller's INVITE)."""
@@ -107,8 +108,15 @@ class MediaBridge:
         port = self._port(side)
         sd, negotiated = answer(offer, self.codecs, self.media.address, port,
                                 self.origins[side])
-        self.media.configure(side, config_of(negotiated))
+        self._configure(side, negotiated)
         return bytes(sd)
+
+    def _configure(self, side: str, negotiated: Negotiated) -> None:
+        config = config_of(negotiated)
+        self.media.configure(side, config)
+        inband = self.inband_dtmf == "always" or (
+            self.inband_dtmf == "auto" and config.te_recv is None)
+        self.media.detect_inband(side, inband)
 
     def reoffer(self, side: str, body: bytes) -> bytes:
         """A mid-call offer from ``side`` (hold, unhold, new address), answered

@@ -36,6 +36,13 @@ class SdpPolicy(Protocol):
         """Body of the 200 to the caller when the callee answered with this."""
         ...
 
+    def caller_early(self) -> bytes | None:
+        """Body of a 183 that lets the switch itself speak to the caller before
+        anyone answers (None: it cannot)."""
+        ...
+
+    def play(self, side: str, prompt: str) -> None: ...
+
     def caller_acked(self, body: bytes, callee: Leg | None) -> None:
         """The caller's ACK; its body answers an offer our 200 made."""
         ...
@@ -74,6 +81,12 @@ class PassThrough:
 
     def caller_answer(self, callee_body: bytes) -> bytes:
         return callee_body
+
+    def caller_early(self) -> bytes | None:
+        return None
+
+    def play(self, side: str, prompt: str) -> None:
+        raise RuntimeError("prompts need anchored media")
 
     def caller_acked(self, body: bytes, callee: Leg | None) -> None:
         if body and callee is not None and not callee.is_uas:
@@ -117,6 +130,12 @@ class Anchored:
         if self.bridge.caller_has_offer:
             return self.bridge.answer_for("a")
         return self.bridge.offer_for("a")  # the caller answers in its ACK
+
+    def caller_early(self) -> bytes | None:
+        return self.bridge.answer_for("a") if self.bridge.caller_has_offer else None
+
+    def play(self, side: str, prompt: str) -> None:
+        self.bridge.play(side, prompt)
 
     def caller_acked(self, body: bytes, callee: Leg | None) -> None:
         if body:

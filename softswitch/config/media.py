@@ -8,6 +8,7 @@ data directory unless moved.
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Literal
 
 from pydantic import Field, model_validator
 
@@ -36,6 +37,11 @@ class MediaSettings(Section):
     rtp_timeout: float = Field(
         default=60.0, ge=0,
         description="A call whose media stops this long (not on hold) is ended; 0 = never.",
+    )
+    inband_dtmf: Literal["auto", "always", "never"] = Field(
+        default="auto",
+        description="In-band DTMF detection (costly: decodes every packet): 'auto' on "
+                    "legs without RFC 4733 telephone-event, 'always', or 'never'.",
     )
     language: str = Field(default="en", min_length=2, max_length=5,
                           description="Language of built-in announcements.")

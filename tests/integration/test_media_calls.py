@@ -11,13 +11,16 @@ reported by the switch digit for digit and relayed to the other phone.
 
 from __future__ import annotations
 
+import os
 import re
+import signal
 import time
 from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
 import pytest
+from media_checks import hears
 from peers import Phone
 from peers.audio import Samples, dominant_frequency, read_wav, rms, voiced, write_tone
 from switch import SwitchProcess
@@ -43,8 +46,8 @@ def band_level(samples: Samples, rate: int, freq: float, width: float = 50.0) ->
 
 def assert_tone(samples: Samples, rate: int, freq: float, absent: float, what: str,
                 min_seconds: float = 1.0) -> None:
-    """``samples`` hold at least ``min_seconds`` of audible ``freq`` and far less
-    (30 dB) of ``absent`` (the speaker's own tone must not come back)."""
+    """``samples`` hold at least ``min_seconds`` of audible, clean ``freq`` and
+    far less (30 dB) of ``absent`` (the speaker's own tone must not come back)."""
     tone = voiced(samples, rate)
     assert tone.size >= min_seconds * rate, \
         f"{what}: {tone.size / rate:.2f} s audible (rms {rms(samples):.4f}), " \
@@ -55,6 +58,10 @@ def assert_tone(samples: Samples, rate: int, freq: float, absent: float, what: s
     assert other < wanted / 1000, \
         f"{what}: {absent:.0f} Hz only {10 * np.log10(wanted / max(other, 1e-12)):.0f} dB " \
         f"below {freq:.0f} Hz"
+    # A codec mix-up (A-law bytes decoded as mu-law) still peaks at the tone but
+    # spreads ~3 % of the energy into harmonics; G.711 done right keeps > 99.9 %.
+    share = wanted / band_level(tone, rate, rate / 4, rate / 2)
+    assert share > 0.98, f"{what}: only {share:.1%} of the energy is the {freq:.0f} Hz tone"
 
 
 def read_stereo(path: Path) -> tuple[Samples, Samples, int]:
@@ -208,3 +215,22 @@ def test_inband_digits_are_reported(phones: Callable[..., Phone],
         [(d, "a", "inband") for d in DIGITS]
     assert {call_id for call_id, *_ in found} == {record.id}
     assert bob.received_dtmf(answered) == "", "tones in the audio are not telephone-events"
+
+
+def test_a_phone_that_stops_sending_rtp_is_hung_up(phones: Callable[..., Phone],
+                                                   tmp_path: Path) -> None:  # F-MEDIA-1
+    with SwitchProcess(tmp_path, extra="[media]\nrtp_timeout = 2\n") as switch:
+        alice = registered(phones, switch, "101")
+        bob = registered(phones, switch, "102")
+        call, answered = connect(alice, bob, switch, "102")
+        # 102's RTP flows before it goes silent
+        assert abs(hears(alice, call, bob, answered, tmp_path, CALLEE_TONE) - CALLEE_TONE) < 30
+        os.kill(bob.pid, signal.SIGKILL)  # neither BYE nor RTP from 102 from now on
+        silent = time.monotonic()
+        ended = alice.wait_state(call, "DISCONNECTED", timeout=10)
+        after = time.monotonic() - silent
+        [record] = switch.wait_calls(1)
+    assert 1.5 <= after <= 5.0, f"hung up {after:.1f} s after 102 fell silent (timeout 2 s)"
+    assert ended.code == 200, f"101 gets a BYE, not {ended.code} {ended.reason}"
+    assert record.disposition == "media_timeout" and record.hangup_side == "system"
+    assert record.end_reason is not None and "no media from the callee" in record.end_reason

@@ -218,7 +218,8 @@ class CallMedia:
             table = transcode_table(codec, peer_codec)
             if table is None:
                 return None
-            packet = rewrite_header(data[:12], pt, out_seq, out_ts, peer.ssrc,
+            # CSRCs, extension and padding stay behind: a plain fixed header
+            packet = rewrite_header(_HEADER_TEMPLATE, pt, out_seq, out_ts, peer.ssrc,
                                     marker) + payload.translate(table)
         else:
             packet = rewrite_header(data, pt, out_seq, out_ts, peer.ssrc, marker)

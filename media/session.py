@@ -23,6 +23,7 @@ import numpy as np
 
 from media.codecs import CODECS, transcode_table
 from media.dtmf import DtmfReceiver, InbandDetector
+from media.errors import InvalidPacket
 from media.latch import SourceLatch
 from media.rtp import OutgoingStream, is_rtcp, payload_of, peek, rewrite_header
 from media.stats import ReceiveStats
@@ -169,6 +170,10 @@ class CallMedia:
         header = peek(data)
         if header is None or is_rtcp(data):
             return None
+        try:
+            payload = payload_of(data)
+        except InvalidPacket:
+            return None  # CSRCs, extension or padding that do not fit the datagram
         leg = self.legs[name]
         pt, seq, ts, ssrc = header
         if not leg.latch.seen(source, ssrc, now):
@@ -182,10 +187,9 @@ class CallMedia:
         if config is None:
             return None
         if pt == config.te_recv:
-            return self._dtmf(leg, data, pt, seq, ts, ssrc)
+            return self._dtmf(leg, data, payload, seq, ts, ssrc)
         if pt != config.recv_pt:
             return None  # comfort noise or a codec we did not negotiate
-        payload = payload_of(data)
         if leg.inband is not None or self.recorder is not None:
             pcm = CODECS[config.codec].decode(payload)
             if self.recorder is not None:
@@ -226,9 +230,9 @@ class CallMedia:
         peer.packets_out += 1
         return packet, target
 
-    def _dtmf(self, leg: Leg, data: bytes, pt: int, seq: int, ts: int, ssrc: int
+    def _dtmf(self, leg: Leg, data: bytes, payload: bytes, seq: int, ts: int, ssrc: int
               ) -> tuple[bytes, Address] | None:
-        for digit in leg.dtmf.receive(payload_of(data), ts, seq, ssrc):
+        for digit in leg.dtmf.receive(payload, ts, seq, ssrc):
             self._events.append(Digit(leg.name, digit, "rfc4733"))
         peer = self._peer(leg)
         if (peer is None or not self.bridged or peer.held or peer.config is None

@@ -209,7 +209,9 @@ class CallMedia:
                ssrc: int) -> tuple[bytes, Address] | None:
         peer = self._peer(leg)
         if (peer is None or not self.bridged or peer.held or peer.player is not None
-                or peer.config is None or peer.out is None):
+                or peer.config is None or peer.out is None or leg.held):
+            # leg.held: the peer put it on hold with sendonly/inactive and was
+            # answered recvonly/inactive, so it must be sent nothing (RFC 3264 §6.1)
             return None
         target = peer.target
         if target is None:
@@ -235,9 +237,10 @@ class CallMedia:
         for digit in leg.dtmf.receive(payload, ts, seq, ssrc):
             self._events.append(Digit(leg.name, digit, "rfc4733"))
         peer = self._peer(leg)
-        if (peer is None or not self.bridged or peer.held or peer.config is None
-                or peer.config.te_send is None or peer.out is None or peer.target is None):
-            return None
+        if (peer is None or not self.bridged or peer.held or peer.player is not None
+                or leg.held or peer.config is None or peer.config.te_send is None
+                or peer.out is None or peer.target is None):
+            return None  # as for audio (_relay); a prompt's frames would split the event
         pt = peer.config.te_send
         out_seq, out_ts = peer.out.forward(pt, seq, ts, ssrc, bool(data[1] & 0x80))
         return rewrite_header(data, pt, out_seq, out_ts, peer.ssrc), peer.target

@@ -94,7 +94,12 @@ def ceiling(steps: Iterable[Step]) -> float | None:
 
 def system_result(steps: list[Step], note: str = "") -> dict[str, Any]:
     """The JSON of one system's (ours or a peer's) steps."""
-    result: dict[str, Any] = {"ceiling": ceiling(steps), "steps": [s.as_json() for s in steps]}
+    top = max(steps, key=lambda s: s.load) if steps else None
+    result: dict[str, Any] = {
+        "ceiling": ceiling(steps),
+        # the highest step passed too: the ceiling is a lower bound, not found
+        "capped": bool(top and top.passed),
+        "steps": [s.as_json() for s in steps]}
     if note:
         result["note"] = note
     return result

@@ -41,7 +41,7 @@ def with_peers(ctx: Context, ours: dict[str, Any],
     ratios: dict[str, float | None] = {}
     for name, peer in peer_systems(ctx):
         if isinstance(peer, str):
-            systems[name] = {"ceiling": None, "steps": [], "note": peer}
+            systems[name] = {"ceiling": None, "capped": False, "steps": [], "note": peer}
             ratios[name] = None
             continue
         systems[name] = measure_peer(peer)

@@ -69,6 +69,7 @@ def test_quick_suite_writes_json_and_plot(suite: str, tmp_path: Path) -> None:
     assert lightest["failed"] == 0 and lightest["successful"] == lightest["attempted"]
     assert lightest["p95_ms"] is not None  # every call timed
     assert ours["ceiling"] is not None and ours["ceiling"] >= lightest["load"]
+    assert isinstance(ours["capped"], bool)
     for name, peer in result["systems"].items():
         if name != "softswitch" and peer["steps"]:
             _check_steps(peer["steps"], machine["cores"])

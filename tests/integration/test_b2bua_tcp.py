@@ -8,6 +8,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+from media_checks import hears
 from peers import Phone
 from switch import SwitchProcess
 
@@ -32,9 +33,11 @@ def test_tcp_phones_call_each_other(phones: Callable[..., Phone],
         bob.answer(incoming.call)
         alice.wait_state(call, "CONFIRMED", timeout=10)
         bob.wait_state(incoming.call, "CONFIRMED", timeout=5)
-        mark = bob.mark()
-        alice.hold(call)
-        bob.wait_media(incoming.call, "REMOTE_HOLD", timeout=10, start=mark)
+        assert abs(hears(bob, incoming.call, alice, call, tmp_path) - 1000) < 30
+        mark = alice.mark()
+        alice.hold(call)  # the re-INVITE goes over TCP and is answered by the switch
+        alice.wait_media(call, "LOCAL_HOLD", timeout=10, start=mark)
+        assert bob.call_info(incoming.call)["state"] == "CONFIRMED"
         alice.hangup(call)
         bob.wait_state(incoming.call, "DISCONNECTED", timeout=10)
         [record] = switch.wait_calls(1)

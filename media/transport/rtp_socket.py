@@ -42,28 +42,47 @@ class RtpEndpoint:
         self.transport: asyncio.DatagramTransport | None = None
         self.rtcp_transport: asyncio.DatagramTransport | None = None
         self._pending: list[tuple[bytes, tuple[str, int]]] = []
+        self.closed = False
         rtp.setblocking(False)
-        loop.create_task(self._open(loop, rtp, rtcp, receiver))
+        # kept: the loop holds only a weak reference to a task
+        self._opening = loop.create_task(self._open(loop, rtp, rtcp, receiver))
 
     async def _open(self, loop: asyncio.AbstractEventLoop, rtp: socket.socket,
                     rtcp: socket.socket | None, receiver: Receiver) -> None:
+        # A call can end before this task first runs (a CANCEL right after the
+        # INVITE): then the sockets are closed here, or their ports stay taken.
+        if self.closed:
+            rtp.close()
+            if rtcp is not None:
+                rtcp.close()
+            return
         transport, _ = await loop.create_datagram_endpoint(lambda: _Rtp(receiver), sock=rtp)
         self.transport = transport
         for data, addr in self._pending:
             self.transport.sendto(data, addr)
         self._pending.clear()
         if rtcp is not None:
+            if self.closed:
+                transport.close()
+                rtcp.close()
+                return
             rtcp.setblocking(False)
             rtcp_transport, _ = await loop.create_datagram_endpoint(_Rtcp, sock=rtcp)
             self.rtcp_transport = rtcp_transport
+        if self.closed:
+            self.close()
 
     def send(self, data: bytes, addr: tuple[str, int]) -> None:
+        if self.closed:
+            return
         if self.transport is None:
             self._pending.append((data, addr))
         else:
             self.transport.sendto(data, addr)
 
     def close(self) -> None:
+        self.closed = True
+        self._pending.clear()
         for transport in (self.transport, self.rtcp_transport):
             if transport is not None:
                 transport.close()

@@ -29,7 +29,13 @@ from media.rtp import OutgoingStream, is_rtcp, payload_of, peek, rewrite_header
 from media.stats import ReceiveStats
 
 Address = tuple[str, int]
+RATE = 8000
 FRAME = 160  # samples per 20 ms at 8 kHz
+# A recording plays each side out at the clock's pace from a small buffer, so
+# packets that reach a different 20 ms tick than usual (jitter) leave no gap.
+RECORD_LATENCY = 2 * FRAME  # held back before a side starts, or restarts after a gap
+RECORD_BACKLOG = 10 * FRAME  # more than this waiting (a burst) is cut to the latency
+_NO_AUDIO = np.zeros(0, np.int16)
 
 
 @dataclass(frozen=True, slots=True)
@@ -85,6 +91,29 @@ class _Player:
 
 
 @dataclass(slots=True)
+class _Track:
+    """One channel of a recording: what a leg sent, played out at the clock's pace."""
+
+    pending: np.ndarray = field(default_factory=lambda: _NO_AUDIO)
+    primed: bool = False
+
+    def take(self, due: int) -> np.ndarray:
+        """Exactly ``due`` samples: the oldest waiting, silence where none is."""
+        pending = self.pending
+        if not self.primed:
+            if pending.size < due + RECORD_LATENCY:
+                return np.zeros(due, np.int16)
+            self.primed = True
+        if pending.size > due + RECORD_BACKLOG:
+            pending = pending[pending.size - due - RECORD_LATENCY:]
+        out, self.pending = pending[:due], pending[due:]
+        if out.size < due:  # underrun (loss, or the phone stopped): build up again
+            self.primed = False
+            out = np.concatenate([out, np.zeros(due - out.size, np.int16)])
+        return out
+
+
+@dataclass(slots=True)
 class Leg:
     """One side of the call as the switch sees it."""
 
@@ -102,6 +131,7 @@ class Leg:
     packets_in: int = 0
     packets_out: int = 0
     heard: list[np.ndarray] = field(default_factory=list)  # PCM since the last tick
+    track: _Track = field(default_factory=_Track)  # its channel of a recording
 
     @property
     def target(self) -> Address | None:
@@ -119,6 +149,8 @@ class CallMedia:
         self.legs: dict[str, Leg] = {}
         self.bridged = True
         self.recorder: Recorder | None = None
+        self._record_start: float | None = None
+        self._recorded = 0  # samples per channel written since _record_start
         self._events: deque[MediaEvent] = deque()
         self._timed_out: set[str] = set()
 
@@ -257,7 +289,7 @@ class CallMedia:
                 out.append((leg.name, *packet))
             self._check_timeout(leg, now)
         if self.recorder is not None:
-            self._record()
+            self._record(now)
         return out
 
     def _play_frame(self, leg: Leg) -> tuple[bytes, Address] | None:
@@ -292,28 +324,33 @@ class CallMedia:
 
     def start_recording(self, recorder: Recorder) -> None:
         self.recorder = recorder
+        self._record_start, self._recorded = None, 0
         for leg in self.legs.values():
             leg.heard.clear()
+            leg.track = _Track()
 
     def stop_recording(self) -> Recorder | None:
         recorder, self.recorder = self.recorder, None
         return recorder
 
-    def _record(self) -> None:
+    def _record(self, now: float) -> None:
+        """Write the samples the clock owes since the recording began (about
+        one frame a tick), each side from its track: the channels keep the
+        call's timeline whether or not packets arrived in this very tick."""
         assert self.recorder is not None
+        if self._record_start is None:
+            self._record_start = now
+        due = round((now - self._record_start) * RATE) - self._recorded
+        for leg in self.legs.values():
+            if leg.heard:
+                leg.track.pending = np.concatenate([leg.track.pending, *leg.heard])
+                leg.heard.clear()
+        if due <= 0:
+            return
+        self._recorded += due
         a, b = self.legs.get("a"), self.legs.get("b")
-        left = _drain(a)
-        right = _drain(b)
-        if left is not None or right is not None:
-            self.recorder.write(left, right)
-
-
-def _drain(leg: Leg | None) -> np.ndarray | None:
-    if leg is None or not leg.heard:
-        return None
-    pcm = leg.heard[0] if len(leg.heard) == 1 else np.concatenate(leg.heard)
-    leg.heard.clear()
-    return pcm
+        self.recorder.write(a.track.take(due) if a is not None else None,
+                            b.track.take(due) if b is not None else None)
 
 
 # A v2 RTP header with no CSRC or extension, rewritten per locally made frame.

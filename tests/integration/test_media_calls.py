@@ -64,6 +64,24 @@ def assert_tone(samples: Samples, rate: int, freq: float, absent: float, what: s
     assert share > 0.98, f"{what}: only {share:.1%} of the energy is the {freq:.0f} Hz tone"
 
 
+def dropouts(samples: Samples, rate: int, level: float = 0.01, min_ms: float = 10.0
+             ) -> list[tuple[float, float]]:
+    """(start s, length ms) of each stretch of at least ``min_ms`` of near silence
+    between the first and the last audible sample: gaps in a continuous tone."""
+    loud = np.flatnonzero(np.abs(samples) > level)
+    if loud.size < 2:
+        return []
+    run = np.diff(loud) - 1  # quiet samples between consecutive loud ones
+    found = np.flatnonzero(run >= min_ms * rate / 1000)
+    return [(loud[i] / rate, run[i] * 1000 / rate) for i in found]
+
+
+def assert_continuous(samples: Samples, rate: int, what: str) -> None:
+    gaps = dropouts(samples, rate)
+    assert not gaps, f"{what}: {len(gaps)} dropout(s) in the tone, " + ", ".join(
+        f"{ms:.0f} ms at {at:.2f} s" for at, ms in gaps[:8])
+
+
 def read_stereo(path: Path) -> tuple[Samples, Samples, int]:
     """Left and right channel of a 16-bit stereo WAV, read by soundfile."""
     import soundfile
@@ -89,10 +107,11 @@ def wav_finished(path: Path, timeout: float = 5.0) -> Path:
 
 
 def play_tones(alice: Phone, call: int, bob: Phone, answered: int, folder: Path) -> None:
-    """101 (``alice``) sends 1 kHz and 102 (``bob``) 2 kHz, both looped."""
+    """101 (``alice``) sends 1 kHz and 102 (``bob``) 2 kHz. The files outlast
+    the tests: pjsua's player puts 20 ms of silence where a loop wraps."""
     folder.mkdir(parents=True, exist_ok=True)
-    alice.play_file(call, write_tone(folder / "caller-1k.wav", CALLER_TONE, 2.0), loop=True)
-    bob.play_file(answered, write_tone(folder / "callee-2k.wav", CALLEE_TONE, 2.0), loop=True)
+    alice.play_file(call, write_tone(folder / "caller-1k.wav", CALLER_TONE, 10.0))
+    bob.play_file(answered, write_tone(folder / "callee-2k.wav", CALLEE_TONE, 10.0))
 
 
 def talk(alice: Phone, call: int, bob: Phone, answered: int, folder: Path,
@@ -111,8 +130,10 @@ def check_two_way(switch: SwitchProcess, heard_by_alice: Path, heard_by_bob: Pat
     """Each phone heard the other's tone; the switch's recording has both sides."""
     samples, rate = read_wav(heard_by_bob)
     assert_tone(samples[rate // 4:], rate, CALLER_TONE, CALLEE_TONE, "102 hears 101")
+    assert_continuous(samples, rate, "102 hears 101")
     samples, rate = read_wav(heard_by_alice)
     assert_tone(samples[rate // 4:], rate, CALLEE_TONE, CALLER_TONE, "101 hears 102")
+    assert_continuous(samples, rate, "101 hears 102")
     [record] = switch.wait_calls(1)
     assert record.disposition == "answered"
     assert record.recording, "the CDR links the call's recording"
@@ -122,6 +143,8 @@ def check_two_way(switch: SwitchProcess, heard_by_alice: Path, heard_by_bob: Pat
     assert rate == 8000
     assert_tone(left, rate, CALLER_TONE, CALLEE_TONE, "recording, left (caller)", 2.0)
     assert_tone(right, rate, CALLEE_TONE, CALLER_TONE, "recording, right (callee)", 2.0)
+    assert_continuous(left, rate, "recording, left (caller)")
+    assert_continuous(right, rate, "recording, right (callee)")
 
 
 def stream_codec(phone: Phone) -> str:

@@ -28,6 +28,7 @@ from test_media_calls import (
     CALLEE_TONE,
     CALLER_TONE,
     RECORD_INTERNAL,
+    assert_continuous,
     assert_tone,
     play_tones,
     read_stereo,
@@ -93,6 +94,8 @@ def test_recording_is_playable_after_sigkill_mid_call(phones: Callable[..., Phon
         assert np.array_equal(stdlib, left), "soundfile and wave read the same samples"
         assert_tone(left, rate, CALLER_TONE, CALLEE_TONE, "recording, left (caller)", 1.0)
         assert_tone(right, rate, CALLEE_TONE, CALLER_TONE, "recording, right (callee)", 1.0)
+        assert_continuous(left, rate, "recording, left (caller)")
+        assert_continuous(right, rate, "recording, right (callee)")
         switch.start()
         [record] = switch.wait_calls(1, timeout=5)
     assert record.disposition == "interrupted" and record.hangup_side == "system"

@@ -419,39 +419,52 @@ class FakeRecorder:
         self.ticks.append((left, right))
 
 
+def recorded(recorder: FakeRecorder, side: int) -> np.ndarray:
+    """One channel as written, silence before and after taken off."""
+    parts = [tick[side] for tick in recorder.ticks if tick[side] is not None]
+    return np.trim_zeros(np.concatenate(parts)) if parts else np.zeros(0, np.int16)
+
+
+def talk_while_recording(call: CallMedia, ticks: int, start: float = 0.0,
+                         ) -> tuple[np.ndarray, np.ndarray]:
+    """Both phones send one distinct frame per 20 ms tick; what each said."""
+    said_a, said_b = [], []
+    for i in range(ticks):
+        now = start + 0.02 * i
+        a = ulaw_encode(np.full(160, 1000 + 50 * i, np.int16))
+        b = alaw_encode(np.full(160, -2000 - 50 * i, np.int16))
+        call.receive("a", rtp(i, 160 * i, payload=a), PHONE_A, now + 0.003)
+        call.receive("b", rtp(i, 160 * i, SSRC_B, 8, b), PHONE_B, now + 0.011)
+        said_a.append(ulaw_decode(a))
+        said_b.append(alaw_decode(b))
+        call.tick(now + 0.02)
+    return np.concatenate(said_a), np.concatenate(said_b)
+
+
 def test_recording_gets_caller_left_and_callee_right() -> None:
     call = make_call("PCMU", "PCMA")
     recorder = FakeRecorder()
     call.start_recording(recorder)
-    caller = ulaw_encode(np.arange(-8000, 8000, 100, dtype=np.int16))
-    callee = alaw_encode(np.full(160, 1234, np.int16))
-    call.receive("a", rtp(1, 160, payload=caller), PHONE_A, 0.0)
-    call.receive("a", rtp(2, 320, payload=caller), PHONE_A, 0.01)
-    call.receive("b", rtp(1, 160, SSRC_B, 8, callee), PHONE_B, 0.01)
-    call.tick(0.02)
-    call.receive("b", rtp(2, 320, SSRC_B, 8, callee), PHONE_B, 0.03)
-    call.tick(0.04)
-    call.tick(0.06)  # nothing heard: nothing written
-    assert len(recorder.ticks) == 2
-    (left1, right1), (left2, right2) = recorder.ticks
-    assert left1 is not None and right1 is not None and left2 is None and right2 is not None
-    np.testing.assert_array_equal(left1, np.concatenate([ulaw_decode(caller)] * 2))
-    np.testing.assert_array_equal(right1, alaw_decode(callee))
-    np.testing.assert_array_equal(right2, alaw_decode(callee))
+    said_a, said_b = talk_while_recording(call, 25)
+    for i in range(10):  # the phones stop; the clock goes on
+        call.tick(0.52 + 0.02 * i)
+    np.testing.assert_array_equal(recorded(recorder, 0), said_a)
+    np.testing.assert_array_equal(recorded(recorder, 1), said_b)
     assert call.stop_recording() is recorder
-    call.receive("a", rtp(3, 480, payload=caller), PHONE_A, 0.07)
-    call.tick(0.08)
-    assert len(recorder.ticks) == 2
+    written = len(recorder.ticks)
+    talk_while_recording(call, 5, start=1.0)
+    assert len(recorder.ticks) == written  # stopped: nothing more
 
 
 def test_recording_also_takes_the_audio_of_a_held_party() -> None:
-    call = make_call()
+    call = make_call("PCMU", "PCMA")
     recorder = FakeRecorder()
     call.start_recording(recorder)
     call.hold("a", MUSIC)
-    call.receive("a", rtp(1, 160), PHONE_A, 0.0)
-    call.tick(0.02)
-    assert len(recorder.ticks) == 1 and recorder.ticks[0][0] is not None
+    said_a, _ = talk_while_recording(call, 10)
+    for i in range(5):
+        call.tick(0.22 + 0.02 * i)
+    np.testing.assert_array_equal(recorded(recorder, 0), said_a)
 
 
 def test_telephone_event_is_not_forwarded_to_a_leg_hearing_a_prompt() -> None:

@@ -30,8 +30,10 @@ from test_media_calls import (
     RECORD_INTERNAL,
     assert_continuous,
     assert_tone,
+    check_two_way,
     play_tones,
     read_stereo,
+    talk,
     wav_finished,
 )
 
@@ -125,3 +127,38 @@ def test_workers_finish_the_recording_when_the_main_process_dies(
         [record] = switch.wait_calls(1, timeout=5)
     assert record.disposition == "interrupted"
     assert record.recording is not None and Path(record.recording) == path
+
+
+def test_trunk_with_record_calls_records_its_inbound_calls(
+        phones: Callable[..., Phone], tmp_path: Path) -> None:  # F-MEDIA-3
+    # 127.0.0.1 is the demo trunk's allowed source: an unregistered phone there
+    # is the operator delivering a call to 102.
+    with SwitchProcess(tmp_path, trunk_extra="record_calls = true") as switch:
+        operator = phones(user="operator")
+        bob = registered(phones, switch, "102")
+        call, answered = connect(operator, bob, switch, "102")
+        heard_by_operator, heard_by_bob = talk(operator, call, bob, answered,
+                                               tmp_path / "audio")
+        operator.hangup(call)
+        bob.wait_state(answered, "DISCONNECTED", timeout=10)
+        [record] = switch.wait_calls(1)
+        assert record.trunk == "demo-operator" and record.direction == "inbound"
+        check_two_way(switch, heard_by_operator, heard_by_bob)
+
+
+def test_call_cancelled_before_answer_is_not_recorded(phones: Callable[..., Phone],
+                                                      tmp_path: Path) -> None:  # F-MEDIA-3
+    with SwitchProcess(tmp_path, extra=RECORD_INTERNAL) as switch:
+        alice = registered(phones, switch, "101")
+        bob = registered(phones, switch, "102")
+        call = alice.call(switch.uri("102"))
+        bob.wait_incoming(timeout=10)
+        alice.wait_state(call, "EARLY", timeout=10)
+        time.sleep(1.0)  # ringing for a while: nothing may be written meanwhile
+        alice.hangup(call)
+        alice.wait_state(call, "DISCONNECTED", timeout=10)
+        [record] = switch.wait_calls(1)
+        time.sleep(0.5)
+    assert record.disposition == "cancelled" and record.recording is None
+    recordings = switch.data_dir / "recordings"
+    assert not recordings.exists() or not any(recordings.rglob("*.wav"))

@@ -1,7 +1,7 @@
 """The whole configuration: one TOML document, validated into an immutable :class:`Config`.
 
 Sections live in their own modules (``sip``, ``calls``, ``directory``,
-``trunks``); the cross-key rules in ``checks``. Validating a :class:`Config`
+``trunks``, ``routing``); the cross-key rules in ``checks``. Validating a :class:`Config`
 runs both, and raises :class:`ConfigError` listing every problem.
 """
 
@@ -21,6 +21,7 @@ from softswitch.config.checks import run_rules
 from softswitch.config.directory import Extension
 from softswitch.config.errors import ConfigError, Issue, issues_from_validation
 from softswitch.config.media import MediaSettings, RecordingSettings
+from softswitch.config.routing import RoutingSettings
 from softswitch.config.sip import RegistrarSettings, SipSettings
 from softswitch.config.trunks import Trunk
 from softswitch.config.types import Flag, Port, Section, TrunkName
@@ -78,6 +79,10 @@ class Config(Section):
     recording: RecordingSettings = Field(default_factory=RecordingSettings)
     extensions: tuple[Extension, ...] = Field(default=(), description="Employees' extensions.")
     trunks: tuple[Trunk, ...] = Field(default=(), description="Lines to operators.")
+    routing: RoutingSettings = Field(
+        default_factory=RoutingSettings,
+        description="Plans for incoming calls per number or trunk (F-ROUTE-2..9).",
+    )
 
     @model_validator(mode="after")
     def _cross_checks(self) -> Config:

@@ -141,6 +141,7 @@ class MediaEngine:
         self.workers: list[_WorkerProcess] = []
         self.calls: dict[str, MediaCall] = {}
         self._loop: asyncio.AbstractEventLoop | None = None
+        self._stopping = False
 
     async def start(self) -> None:
         self._loop = asyncio.get_running_loop()
@@ -199,10 +200,12 @@ class MediaEngine:
     def _lost(self, worker: _WorkerProcess) -> None:
         assert self._loop is not None
         self._loop.remove_reader(worker.control.fileno())
-        if worker in self.workers and worker.process.poll() is not None:
-            log.error("media worker %d died (exit %s)", worker.index, worker.process.returncode)
+        # The socket closes while the process exits: poll() may not know yet.
+        if worker in self.workers and not self._stopping:
+            log.error("media worker %d died (exit %s)", worker.index, worker.process.poll())
 
     async def stop(self) -> None:
+        self._stopping = True
         for worker in self.workers:
             with contextlib.suppress(OSError):
                 self.send(worker, (P.QUIT, ""), None)

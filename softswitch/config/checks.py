@@ -13,6 +13,17 @@ from collections.abc import Callable, Iterable, Iterator
 from typing import TYPE_CHECKING
 
 from softswitch.config.errors import Issue
+from softswitch.routing.destinations import (
+    Back,
+    Continue,
+    Destination,
+    Repeat,
+    ToExtension,
+    ToMenu,
+    ToMobile,
+    ToQueue,
+    ToVoicemail,
+)
 
 if TYPE_CHECKING:
     from softswitch.config.root import Config
@@ -155,6 +166,126 @@ def extensions_are_not_dids(config: Config) -> Iterator[Issue]:
                         f"{extension.number} is also a DID at {dids[extension.number]}.did")
 
 
+# --- routing (F-ROUTE-2..9) -----------------------------------------------------------------
+
+
+def unique_routing_names(config: Config) -> Iterator[Issue]:
+    """Plans, menus, queue groups and voicemail boxes have unique names."""
+    routing = config.routing
+    names = {"plans": [plan.name for plan in routing.plans],
+             "menus": [menu.name for menu in routing.menus],
+             "queues": [queue.name for queue in routing.queues],
+             "voicemail": [box.name for box in routing.voicemail]}
+    for key, items in names.items():
+        keyed = ((f"routing.{key}[{i}].name", name) for i, name in enumerate(items))
+        for path, name, first in _first_seen(keyed):
+            yield Issue(path, f"'{name}' is already defined at {first}")
+
+
+def routing_lines_resolve(config: Config) -> Iterator[Issue]:
+    """Each line names a DID and/or a trunk that exists, once, and a plan that exists."""
+    routing = config.routing
+    keyed = []
+    for i, line in enumerate(routing.lines):
+        path = f"routing.lines[{i}]"
+        if line.did is None and line.trunk is None:
+            yield Issue(path, "give the did, the trunk, or both, that this plan serves")
+        if line.trunk is not None and config.trunk(line.trunk) is None:
+            yield Issue(f"{path}.trunk", f"no trunk named '{line.trunk}'")
+        if routing.plan(line.plan) is None:
+            yield Issue(f"{path}.plan", f"no plan named '{line.plan}' in [[routing.plans]]")
+        keyed.append((path, f"did {line.did} on trunk {line.trunk}"))
+    for path, key, first in _first_seen(keyed):
+        yield Issue(path, f"{key} already has a plan at {first}")
+
+
+def _destination_problem(config: Config, dest: Destination) -> str | None:
+    """Why ``dest`` cannot be carried out with this configuration, or None."""
+    routing = config.routing
+    if isinstance(dest, ToExtension | ToMobile):
+        number = dest.number if isinstance(dest, ToExtension) else dest.extension
+        extension = config.extension(number)
+        if extension is None or not extension.enabled:
+            return f"extension {number} is not defined or is disabled"
+        if isinstance(dest, ToMobile) and extension.mobile is None:
+            return f"extension {number} has no mobile number"
+    named = {ToQueue: ("queue group", routing.queue), ToMenu: ("menu", routing.menu)}
+    if isinstance(dest, ToQueue | ToMenu):
+        what, lookup = named[type(dest)]
+        if lookup(dest.name) is None:
+            return f"no {what} named '{dest.name}'"
+    if (isinstance(dest, ToVoicemail) and routing.box(dest.box) is None
+            and config.extension(dest.box) is None):
+        return f"no voicemail box '{dest.box}' (an extension or a [[routing.voicemail]] box)"
+    return None
+
+
+def _destinations(config: Config) -> Iterator[tuple[str, Destination]]:
+    routing = config.routing
+    for i, plan in enumerate(routing.plans):
+        yield f"routing.plans[{i}].destination", plan.destination
+        if plan.out_of_hours is not None:
+            yield f"routing.plans[{i}].out_of_hours", plan.out_of_hours
+    for i, menu in enumerate(routing.menus):
+        for key, action in menu.keys.items():
+            if not isinstance(action, Repeat | Back):
+                yield f"routing.menus[{i}].keys.{key}", action
+        yield f"routing.menus[{i}].on_failure", menu.on_failure
+    for i, queue in enumerate(routing.queues):
+        yield f"routing.queues[{i}].no_answer", queue.no_answer
+
+
+def routing_destinations_exist(config: Config) -> Iterator[Issue]:
+    """Every destination names an extension, queue, menu or box that exists."""
+    for path, dest in _destinations(config):
+        problem = _destination_problem(config, dest)
+        if problem is not None:
+            yield Issue(path, f"{dest}: {problem}")
+
+
+def routing_plans_complete(config: Config) -> Iterator[Issue]:
+    """A plan's options that only make sense together are set together."""
+    for i, plan in enumerate(config.routing.plans):
+        path = f"routing.plans[{i}]"
+        if isinstance(plan.destination, Continue):
+            yield Issue(f"{path}.destination", "'continue' means this destination; "
+                        "name where calls go")
+        if isinstance(plan.out_of_hours, Continue):
+            yield Issue(f"{path}.out_of_hours", "'continue' would ignore the working hours")
+        if plan.extension_dialing and plan.greeting is None:
+            yield Issue(f"{path}.extension_dialing", "needs a greeting to dial during")
+        if plan.hours is None and (plan.out_of_hours or plan.out_of_hours_blacklist):
+            yield Issue(f"{path}.hours", "required when out_of_hours is set")
+        if (plan.hours is not None and plan.out_of_hours is None
+                and not plan.out_of_hours_blacklist):
+            yield Issue(f"{path}.out_of_hours",
+                        "required when hours are set (or out_of_hours_blacklist = true)")
+        if plan.forward_trunk is not None:
+            problem = _outbound_problem(config, plan.forward_trunk)
+            if problem is not None:
+                yield Issue(f"{path}.forward_trunk", problem)
+
+
+def routing_members_exist(config: Config) -> Iterator[Issue]:
+    """Queue members and employees with a starting state are extensions; the
+    pickup code is not one."""
+    routing = config.routing
+    for i, queue in enumerate(routing.queues):
+        for j, member in enumerate(queue.members):
+            if config.extension(member) is None:
+                yield Issue(f"routing.queues[{i}].members[{j}]", f"no extension {member}")
+        for member in queue.ring_times:
+            if member not in queue.members:
+                yield Issue(f"routing.queues[{i}].ring_times.{member}",
+                            f"{member} is not a member of this queue group")
+    for number in routing.member_status:
+        if config.extension(number) is None:
+            yield Issue(f"routing.member_status.{number}", f"no extension {number}")
+    if config.extension(routing.pickup_code) is not None:
+        yield Issue("routing.pickup_code",
+                    f"{routing.pickup_code} is an extension number; choose e.g. '*8'")
+
+
 RULES: tuple[Rule, ...] = (
     unique_listeners,
     demo_on_loopback,
@@ -166,6 +297,11 @@ RULES: tuple[Rule, ...] = (
     unique_dids,
     dids_reach_enabled_extensions,
     extensions_are_not_dids,
+    unique_routing_names,
+    routing_lines_resolve,
+    routing_destinations_exist,
+    routing_plans_complete,
+    routing_members_exist,
 )
 
 

@@ -2,7 +2,8 @@
 
 Feature IDs: F-OPS-1 (demo configuration), F-OPS-2 (validation with clear
 errors), F-SIP-5 (registrar limits), F-ROUTE-1 (To-header routing flag),
-F-ROUTE-10 (maximum call duration), F-OUT-1 (default outbound line).
+F-ROUTE-10 (maximum call duration), F-OUT-1 (default outbound line), F-ROUTE-2..9
+(routing plans: cross-key rules and the demo's office line).
 """
 
 from __future__ import annotations
@@ -330,6 +331,52 @@ RULE_CASES: list[tuple[checks.Rule, str, Callable[[Data], None], list[str]]] = [
     (checks.extensions_are_not_dids, "extension number equal to a DID",
      lambda d: d["trunks"][0]["numbers"].append({"did": "+103", "extension": "102"}),
      ["extensions[2].number: 103 is also a DID at trunks[0].numbers[1].did"]),
+    # routing plans (F-ROUTE-2..9)
+    (checks.unique_routing_names, "two queue groups with one name",
+     lambda d: d["routing"]["queues"].append({"name": "sales"}),
+     ["routing.queues[1].name: 'sales' is already defined at routing.queues[0].name"]),
+    (checks.routing_lines_resolve, "line without number or trunk, unknown plan",
+     lambda d: d["routing"]["lines"].append({"plan": "night"}),
+     ["routing.lines[1]: give the did, the trunk, or both, that this plan serves",
+      "routing.lines[1].plan: no plan named 'night' in [[routing.plans]]"]),
+    (checks.routing_lines_resolve, "same number twice, unknown trunk",
+     lambda d: d["routing"]["lines"].extend([
+         {"did": "+39 02 1234-5600", "trunk": "demo-operator", "plan": "office"},
+         {"trunk": "gone", "plan": "office"}]),
+     ["routing.lines[2].trunk: no trunk named 'gone'",
+      "routing.lines[1]: did 390212345600 on trunk demo-operator already has a plan at "
+      "routing.lines[0]"]),
+    (checks.routing_destinations_exist, "destinations naming what does not exist",
+     lambda d: (d["routing"]["menus"][0]["keys"].update({"3": "ivr:nope", "4": "mobile:102",
+                                                         "5": "voicemail:nobody"}),
+                d["routing"]["queues"][0].update(no_answer="extension:199")),
+     ["routing.menus[0].keys.3: ivr:nope: no menu named 'nope'",
+      "routing.menus[0].keys.4: mobile:102: extension 102 has no mobile number",
+      "routing.menus[0].keys.5: voicemail:nobody: no voicemail box 'nobody' "
+      "(an extension or a [[routing.voicemail]] box)",
+      "routing.queues[0].no_answer: extension:199: extension 199 is not defined or is "
+      "disabled"]),
+    (checks.routing_plans_complete, "plan options that need each other",
+     lambda d: d["routing"]["plans"].append(
+         {"name": "bad", "destination": "continue", "extension_dialing": True,
+          "out_of_hours": "hangup", "forward_trunk": "nope"}),
+     ["routing.plans[1].destination: 'continue' means this destination; name where "
+      "calls go",
+      "routing.plans[1].extension_dialing: needs a greeting to dial during",
+      "routing.plans[1].hours: required when out_of_hours is set",
+      "routing.plans[1].forward_trunk: no trunk named 'nope' (trunks: 'demo-operator')"]),
+    (checks.routing_plans_complete, "hours without out-of-hours handling",
+     lambda d: d["routing"]["plans"][0].pop("out_of_hours"),
+     ["routing.plans[0].out_of_hours: required when hours are set "
+      "(or out_of_hours_blacklist = true)"]),
+    (checks.routing_members_exist, "unknown members, pickup code equal to an extension",
+     lambda d: (d["routing"]["queues"][0].update(members=["103", "199"],
+                                                 ring_times={"105": 5}),
+                d["routing"].update(member_status={"198": "break"}, pickup_code="101")),
+     ["routing.queues[0].members[1]: no extension 199",
+      "routing.queues[0].ring_times.105: 105 is not a member of this queue group",
+      "routing.member_status.198: no extension 198",
+      "routing.pickup_code: 101 is an extension number; choose e.g. '*8'"]),
 ]
 
 

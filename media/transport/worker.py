@@ -123,7 +123,11 @@ class Worker:
         self.calls[call_id].bridged = on
 
     def _cmd_record(self, call_id: str, path: str, fds: list[int]) -> None:
-        self.calls[call_id].start_recording(self.recordings.open(Path(path)))
+        media = self.calls[call_id]
+        previous = media.stop_recording()
+        if previous is not None:  # a new file: the one before is finished, not abandoned
+            self._finish_recording(call_id, previous)
+        media.start_recording(self.recordings.open(Path(path)))
         self.playing.add(call_id)
 
     def _cmd_stop_record(self, call_id: str, fds: list[int]) -> None:

@@ -373,3 +373,24 @@ def test_a_worker_that_dies_is_reported(prompts: Path, caplog: pytest.LogCapture
     asyncio.run(scenario())
     errors = [r.getMessage() for r in caplog.records if r.levelno >= logging.ERROR]
     assert len(errors) == 1 and errors[0].startswith("media worker 0 died")
+
+
+def test_recording_again_finishes_the_file_before(prompts: Path, tmp_path: Path) -> None:
+    async def scenario() -> list[tuple[Any, ...]]:
+        async with running(prompts) as (engine, events), phones() as (a, b):
+            call = engine.open("twice")
+            port_a, _ = connect(call, a, b)
+            await settled(engine, events)
+            call.record(tmp_path / "first.wav")
+            await a.talk(port_a, tone(1000, 10))
+            call.record(tmp_path / "second.wav")
+            first = await events.wait_for(lambda m: m[0] == "recorded")
+            await a.talk(port_a, tone(1000, 10))
+            call.close()
+            return [first, await events.wait_for(lambda m: m[0] == "recorded")]
+
+    first, second = asyncio.run(scenario())
+    assert (first[2], second[2]) == (str(tmp_path / "first.wav"), str(tmp_path / "second.wav"))
+    for event in (first, second):
+        assert event[3] > 0.1
+        assert sf.info(event[2]).duration == pytest.approx(event[3])

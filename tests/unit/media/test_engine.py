@@ -394,3 +394,21 @@ def test_recording_again_finishes_the_file_before(prompts: Path, tmp_path: Path)
     for event in (first, second):
         assert event[3] > 0.1
         assert sf.info(event[2]).duration == pytest.approx(event[3])
+
+
+def test_stop_finishes_the_recordings_of_calls_still_up(prompts: Path, tmp_path: Path) -> None:
+    path = tmp_path / "up.wav"
+
+    async def scenario() -> None:
+        async with running(prompts) as (engine, events), phones() as (a, b):
+            call = engine.open("up")
+            port_a, _ = connect(call, a, b)
+            await settled(engine, events)
+            call.record(path)
+            await a.talk(port_a, tone(1000, 25))
+            await asyncio.sleep(0.05)
+
+    asyncio.run(scenario())
+    audio, _ = sf.read(path, dtype="int16")
+    assert 0.4 <= len(audio) / 8000 <= 0.8
+    assert np.abs(audio[:, 0]).max() > 4000

@@ -130,7 +130,8 @@ class Hours(Section):
         min_length=1, description="Opening hours of a working day, e.g. ['09:00-13:00', "
                                   "'14:00-18:00'].")
     days: dict[Weekday, tuple[SpanField, ...]] = Field(
-        default_factory=dict, description="Hours of particular weekdays, instead of 'open'.")
+        default_factory=dict,
+        description="Hours of particular weekdays instead of 'open'; a day off listed here opens.")
     days_off: tuple[Weekday, ...] = Field(
         default=("sat", "sun"), description="Weekdays the line is closed.")
     holidays: Annotated[str, AfterValidator(_holiday_code)] | None = Field(

@@ -22,7 +22,7 @@ methods to a :class:`~softswitch.storage.StorageWorker`.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -38,6 +38,17 @@ from softswitch.storage import (
     LegRecord,
     LegRole,
     Storage,
+)
+from softswitch.storage.writes import (
+    AnswerCall,
+    AnswerLeg,
+    EndCall,
+    EndLeg,
+    Heartbeat,
+    InsertCall,
+    InsertLeg,
+    SetRecording,
+    Write,
 )
 
 
@@ -127,14 +138,15 @@ class CdrRecorder:
     def __init__(self, storage: Storage, node: str = "") -> None:
         self._storage = storage
         self._node = node
-        self._writers: dict[type[Any], Callable[[Any], bool]] = {
-            CallStarted: self.call_started,
-            CallAnswered: self.call_answered,
-            CallEnded: self.call_ended,
-            LegStarted: self.leg_started,
-            LegAnswered: self.leg_answered,
-            LegEnded: self.leg_ended,
-            CallRecorded: self.call_recorded,
+        self._writes: dict[type[Any], Callable[[Any], Write]] = {
+            CallStarted: self._call_started,
+            CallAnswered: lambda f: AnswerCall(f.call_id, f.at),
+            CallEnded: _call_ended,
+            LegStarted: _leg_started,
+            LegAnswered: lambda f: AnswerLeg(f.call_id, f.index, f.at),
+            LegEnded: lambda f: EndLeg(f.call_id, f.index,
+                                       LegEnd(f.at, f.final_status, f.reason, f.hangup_side)),
+            CallRecorded: lambda f: SetRecording(f.call_id, f.path),
         }
 
     @property
@@ -144,66 +156,30 @@ class CdrRecorder:
     def record(self, fact: CdrFact) -> bool:
         """Write any fact; returns whether a row changed (False for a stale
         event, such as an answer after the call already ended)."""
-        return self._writers[type(fact)](fact)
+        return self.record_many((fact,)) == [True]
 
-    def call_started(self, fact: CallStarted) -> bool:
-        self._storage.insert_call(
-            CallRecord(
-                id=fact.call_id,
-                sip_call_id=fact.sip_call_id,
-                caller=fact.caller,
-                callee=fact.callee,
-                direction=fact.direction,
-                start_time=fact.at,
-                caller_name=fact.caller_name,
-                trunk=fact.trunk,
-                node=self._node,
-                heartbeat=fact.at,
-            )
-        )
-        return True
+    def record_many(self, facts: Sequence[CdrFact]) -> list[bool]:
+        """Write facts in order in one transaction; per fact, whether a row changed."""
+        return [count > 0 for count in self._storage.write([self.write_of(f) for f in facts])]
 
-    def call_recorded(self, fact: CallRecorded) -> bool:
-        return self._storage.set_recording(fact.call_id, fact.path)
+    def write_of(self, fact: CdrFact) -> Write:
+        """The storage write that records ``fact``."""
+        return self._writes[type(fact)](fact)
 
-    def call_answered(self, fact: CallAnswered) -> bool:
-        return self._storage.answer_call(fact.call_id, fact.at)
+    def heartbeat_write(self, now: datetime | None = None) -> Write:
+        """The write that stamps this node's active calls as alive at ``now``."""
+        return Heartbeat(self._node, now or utc_now())
 
-    def call_ended(self, fact: CallEnded) -> bool:
-        end = CallEnd(
-            at=fact.at,
-            disposition=fact.disposition,
-            hangup_side=fact.hangup_side,
-            sip_status=fact.sip_status,
-            sip_cause=fact.sip_cause,
-            end_reason=fact.end_reason,
-        )
-        return self._storage.end_call(fact.call_id, end)
-
-    def leg_started(self, fact: LegStarted) -> bool:
-        self._storage.insert_leg(
-            LegRecord(
-                call_id=fact.call_id,
-                index=fact.index,
-                role=fact.role,
-                direction=fact.direction,
-                peer=fact.peer,
-                sip_call_id=fact.sip_call_id,
-                start_time=fact.at,
-            )
-        )
-        return True
-
-    def leg_answered(self, fact: LegAnswered) -> bool:
-        return self._storage.answer_leg(fact.call_id, fact.index, fact.at)
-
-    def leg_ended(self, fact: LegEnded) -> bool:
-        end = LegEnd(fact.at, fact.final_status, fact.reason, fact.hangup_side)
-        return self._storage.end_leg(fact.call_id, fact.index, end)
+    def _call_started(self, fact: CallStarted) -> Write:
+        return InsertCall(CallRecord(
+            id=fact.call_id, sip_call_id=fact.sip_call_id, caller=fact.caller,
+            callee=fact.callee, direction=fact.direction, start_time=fact.at,
+            caller_name=fact.caller_name, trunk=fact.trunk, node=self._node,
+            heartbeat=fact.at))
 
     def heartbeat(self, now: datetime | None = None) -> int:
         """Stamp this node's active calls as alive; returns how many."""
-        return self._storage.heartbeat(self._node, now or utc_now())
+        return self._storage.write([self.heartbeat_write(now)])[0]
 
     def recover_interrupted(self, now: datetime | None = None) -> list[str]:
         """Finish the calls a previous run of this node left ``active``.
@@ -232,3 +208,15 @@ class CdrRecorder:
             end_reason=PROCESS_STOPPED,
         )
         return self._storage.end_call(call_id, end)
+
+
+def _call_ended(fact: CallEnded) -> Write:
+    return EndCall(fact.call_id, CallEnd(
+        at=fact.at, disposition=fact.disposition, hangup_side=fact.hangup_side,
+        sip_status=fact.sip_status, sip_cause=fact.sip_cause, end_reason=fact.end_reason))
+
+
+def _leg_started(fact: LegStarted) -> Write:
+    return InsertLeg(LegRecord(
+        call_id=fact.call_id, index=fact.index, role=fact.role, direction=fact.direction,
+        peer=fact.peer, sip_call_id=fact.sip_call_id, start_time=fact.at))

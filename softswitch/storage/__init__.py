@@ -8,12 +8,15 @@ change (``postgresql+psycopg://user@host/db``, driver installed separately).
 Later tables (recordings, billing, CRM links) extend this protocol.
 
 Threading: every method is synchronous, thread-safe, and commits before it
-returns. From asyncio, go through :class:`~softswitch.storage.worker.StorageWorker`
-(one thread, submission order, one writer). Times are aware UTC datetimes.
+returns. From asyncio, go through :class:`~softswitch.storage.worker.BatchWriter`
+(one thread writing whatever has accumulated, in order, one transaction per
+batch) or :class:`~softswitch.storage.worker.StorageWorker` (one call at a time).
+Times are aware UTC datetimes.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Protocol
 
@@ -31,13 +34,15 @@ from softswitch.storage.records import (
     LegRole,
 )
 from softswitch.storage.sql import SqlStorage
-from softswitch.storage.worker import StorageWorker
+from softswitch.storage.worker import BatchWriter, StorageWorker
+from softswitch.storage.writes import Write
 
 DEFAULT_URL = "sqlite:///var/softswitch.db"
 
 __all__ = [
     "DEFAULT_URL",
     "PROCESS_STOPPED",
+    "BatchWriter",
     "Binding",
     "CallEnd",
     "CallRecord",
@@ -51,6 +56,7 @@ __all__ = [
     "SqlStorage",
     "Storage",
     "StorageWorker",
+    "Write",
     "open_storage",
 ]
 
@@ -61,6 +67,12 @@ class Storage(Protocol):
 
     def close(self) -> None:
         """Release connections; pending writes have already been committed."""
+        ...
+
+    def write(self, writes: Sequence[Write]) -> list[int]:
+        """Apply ``writes`` (:mod:`softswitch.storage.writes`) in order in one
+        transaction; returns the rows each changed (1 for an insert). A batch
+        that fails is retried write by write, so one bad write costs only itself."""
         ...
 
     # call detail records

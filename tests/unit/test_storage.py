@@ -30,6 +30,18 @@ from softswitch.storage import (
     open_storage,
 )
 from softswitch.storage.tables import metadata
+from softswitch.storage.worker import BatchWriter
+from softswitch.storage.writes import (
+    AnswerCall,
+    AnswerLeg,
+    EndCall,
+    Heartbeat,
+    InsertCall,
+    InsertLeg,
+    PurgeExpired,
+    RemoveBinding,
+    SaveBinding,
+)
 
 T0 = datetime(2026, 3, 2, 9, 30, 0, 250_000, tzinfo=UTC)
 
@@ -329,3 +341,86 @@ def test_a_database_from_an_older_release_gains_the_new_columns(tmp_path: Path) 
         columns = {row[1] for row in db.execute("PRAGMA table_info(calls)")}
     storage.close()
     assert "recording" in columns
+
+
+def test_a_batch_of_writes_is_applied_in_order_in_one_call(store: SqlStorage) -> None:
+    legs = [LegRecord(f"c{n}", i, LegRole.CALLER if i == 0 else LegRole.CALLEE,
+                      Direction.INBOUND, "x", f"sip-{n}-{i}", T0)
+            for n in range(3) for i in range(2)]
+    end = CallEnd(T0 + timedelta(seconds=9), Disposition.ANSWERED, HangupSide.CALLER, 200)
+    counts = store.write([
+        InsertCall(_call("c0")), InsertCall(_call("c1")), InsertCall(_call("c2")),
+        *[InsertLeg(leg) for leg in legs],
+        AnswerCall("c0", T0 + timedelta(seconds=2)), AnswerLeg("c0", 1, T0 + timedelta(seconds=2)),
+        EndCall("c0", end),
+        AnswerCall("c0", T0 + timedelta(seconds=10)),  # after its end: stale, changes nothing
+        Heartbeat("n1", T0 + timedelta(seconds=5)),
+        SaveBinding(_binding()), RemoveBinding("201", "sip:nobody@192.0.2.1"),
+        PurgeExpired(T0),
+    ])
+    assert counts == [1] * 9 + [1, 1, 1, 0, 2, 1, 0, 0]
+    c0 = store.get_call("c0")
+    assert c0 is not None and (c0.state, c0.billable_seconds) == (CallState.ENDED, 7.0)
+    assert [leg.end_time for leg in store.legs("c0")] == [end.at, end.at]
+    assert [c.heartbeat for c in store.active_calls("n1")] == [T0 + timedelta(seconds=5)] * 2
+    assert len(store.bindings("201", T0)) == 1
+
+
+def test_a_failed_batch_costs_only_its_bad_write(store: SqlStorage,
+                                                 caplog: pytest.LogCaptureFixture) -> None:
+    orphan = LegRecord("nope", 0, LegRole.CALLER, Direction.INBOUND, "x", "y", T0)
+    counts = store.write([InsertCall(_call("c1")), InsertLeg(orphan),
+                          AnswerCall("c1", T0 + timedelta(seconds=1))])
+    assert counts == [1, 0, 1]
+    call = store.get_call("c1")
+    assert call is not None and call.answer_time == T0 + timedelta(seconds=1)
+    assert store.legs("nope") == []
+    assert "storage write failed" in caplog.text
+
+
+def test_batch_writer_writes_everything_in_order_in_few_batches() -> None:
+    batches: list[list[int]] = []
+    writer: BatchWriter[int] = BatchWriter(batches.append, window=0.05, limit=100)
+    for n in range(250):
+        writer.put(n)
+    assert writer.flush(timeout=5)
+    writer.put(250)
+    writer.close()
+    assert [n for batch in batches for n in batch] == list(range(251))
+    assert 2 <= len(batches) <= 5 and max(len(b) for b in batches) <= 250
+    with pytest.raises(RuntimeError):
+        writer.put(251)
+
+
+def test_batch_writer_waits_for_its_window_unless_told(tmp_path: Path) -> None:
+    batches: list[list[str]] = []
+    writer: BatchWriter[str] = BatchWriter(batches.append, window=30.0)
+    writer.put("a")
+    writer.put("b")
+    threading.Event().wait(0.2)
+    assert batches == []  # still inside the window
+    writer.flush_soon()
+    for _ in range(100):
+        if batches:
+            break
+        threading.Event().wait(0.02)
+    assert batches == [["a", "b"]]
+    writer.put("c")
+    writer.close()  # a stop writes what is queued
+    assert batches == [["a", "b"], ["c"]]
+
+
+def test_batch_writer_survives_a_failed_batch(caplog: pytest.LogCaptureFixture) -> None:
+    seen: list[list[int]] = []
+
+    def write(items: list[int]) -> None:
+        seen.append(items)
+        if 0 in items:
+            raise RuntimeError("disk on fire")
+
+    writer: BatchWriter[int] = BatchWriter(write, window=0.01)
+    writer.put(0)
+    assert writer.flush(timeout=5)
+    writer.put(1)
+    writer.close()
+    assert seen == [[0], [1]] and "storage batch of 1 items failed" in caplog.text

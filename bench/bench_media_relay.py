@@ -5,9 +5,11 @@ N bridged G.711 calls; a small RTP generator on uvloop in this process plays
 both phones of every call (a few UDP sockets stand for all the A phones and
 all the B phones) and sends one 20 ms packet per direction per call, paced by
 the loop clock. What the worker relays back is counted. Each step reports the
-packets relayed per second, the loss, and the CPU the worker and the
-generator used (from /proc), so a step where the generator, not the worker,
-ran out of CPU is visible.
+packets relayed per second, the loss (a packet relayed more than 100 ms
+after it was sent counts as lost: the worker queues what it cannot keep up
+with in its sockets, so overload shows as delay before it shows as drops),
+and the CPU the worker and the generator used (from /proc), so a step where
+the generator, not the worker, ran out of CPU is visible.
 
 Run: ``python -m bench.bench_media_relay [--steps 200,400,...] [--seconds 5]
 [--record DIR] [--out FILE]``. With ``--record`` every call is also recorded
@@ -33,6 +35,8 @@ HOST = "127.0.0.1"
 PTIME = 0.02
 SOCKETS_PER_SIDE = 8
 _SEQ_TS = struct.Struct("!HI")
+_SENT_AT = struct.Struct("!d")  # send time, in the payload (the relay keeps payloads)
+LATE = 0.1  # a packet relayed this much later than sent is lost to a phone's jitter buffer
 _CLK_TCK = os.sysconf("SC_CLK_TCK")
 
 
@@ -53,6 +57,8 @@ class Generator:
         self.streams: list[tuple[socket.socket, int, bytearray]] = []
         self.sent = 0
         self.received = 0
+        self.on_time = 0  # received within LATE of being sent
+        self.worst = 0.0  # longest send-to-receive time seen
         self.late = 0  # 20 ms rounds started late by more than one period
         self._seq = 0
         self._handle: asyncio.TimerHandle | None = None
@@ -97,9 +103,11 @@ class Generator:
     def _round(self) -> None:
         self._seq += 1
         seq, ts = self._seq & 0xFFFF, (self._seq * 160) & 0xFFFFFFFF
-        pack = _SEQ_TS.pack_into
+        pack, stamp = _SEQ_TS.pack_into, _SENT_AT.pack_into
+        sent_at = time.monotonic()
         for sock, port, packet in self.streams:
             pack(packet, 2, seq, ts)
+            stamp(packet, 12, sent_at)
             try:
                 sock.sendto(packet, (HOST, port))
             except BlockingIOError:
@@ -114,14 +122,24 @@ class Generator:
 
     def _drain(self, sock: socket.socket) -> None:
         buffer = self._buffer
-        count = 0
+        unpack = _SENT_AT.unpack_from
+        count = on_time = 0
+        now = time.monotonic()
+        worst = self.worst
         while True:
             try:
                 sock.recv_into(buffer)
             except BlockingIOError:
                 break
             count += 1
+            delay = now - unpack(buffer, 12)[0]
+            if delay < LATE:
+                on_time += 1
+            elif delay > worst:
+                worst = delay
         self.received += count
+        self.on_time += on_time
+        self.worst = worst
 
 
 async def step(engine: MediaEngine, generator: Generator, calls: int, seconds: float,
@@ -141,6 +159,7 @@ async def step(engine: MediaEngine, generator: Generator, calls: int, seconds: f
     worker = engine.workers[0].process.pid
     cpu_w, cpu_g, t0 = cpu_seconds(worker), time.process_time(), time.monotonic()
     sent0, received0, generator.late = generator.sent, generator.received, 0
+    generator.worst = 0.0
     await asyncio.sleep(seconds)
     elapsed = time.monotonic() - t0
     cpu_w, cpu_g = cpu_seconds(worker) - cpu_w, time.process_time() - cpu_g
@@ -148,10 +167,11 @@ async def step(engine: MediaEngine, generator: Generator, calls: int, seconds: f
     sent = generator.sent - sent0
     generator.stop()
     await asyncio.sleep(0.5)  # what is still queued or in flight
-    # loss over the whole step, warm-up included: nothing is in flight any more
-    lost = max(0, generator.sent - generator.received)
+    # loss over the whole step, warm-up included: nothing is in flight any
+    # more; a packet relayed too late to be played counts as lost
+    lost = max(0, generator.sent - generator.on_time)
     total = generator.sent
-    generator.sent = generator.received = 0
+    generator.sent = generator.received = generator.on_time = 0
     for call in opened:
         call.close()
     generator.clear()
@@ -161,6 +181,7 @@ async def step(engine: MediaEngine, generator: Generator, calls: int, seconds: f
         "sent_pps": round(sent / elapsed),
         "relayed_pps": round(relayed / elapsed),
         "loss_percent": round(100 * lost / max(total, 1), 3),
+        "worst_late_ms": round(1000 * generator.worst),
         "worker_cpu_percent": round(100 * cpu_w / elapsed, 1),
         "generator_cpu_percent": round(100 * cpu_g / elapsed, 1),
         "late_rounds": generator.late,

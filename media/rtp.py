@@ -241,6 +241,11 @@ class OutgoingStream:
         self._seq_off = self._ts_off = 0
         self._in_seq = self._in_ts = self._in_pt = 0
 
+    @property
+    def last_timestamp(self) -> int:
+        """RTP timestamp of the packet numbered last (for an RTCP sender report)."""
+        return self._last_ts
+
     def forward(self, pt: int, seq: int, ts: int, ssrc: int, marker: bool) -> tuple[int, int]:
         """Outgoing ``(sequence, timestamp)`` for a relayed packet."""
         if ssrc == self._source:

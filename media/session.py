@@ -23,8 +23,16 @@ import numpy as np
 
 from media.codecs import CODECS, transcode_table
 from media.dtmf import DtmfReceiver, InbandDetector
-from media.errors import InvalidPacket
+from media.errors import InvalidPacket, MediaError
 from media.latch import SourceLatch
+from media.rtcp import (
+    ReceiverReport,
+    SenderReport,
+    SourceDescription,
+    build_compound,
+    ntp_timestamp,
+    parse_compound,
+)
 from media.rtp import OutgoingStream, is_rtcp, payload_of, peek, rewrite_header
 from media.stats import ReceiveStats
 
@@ -50,6 +58,7 @@ class LegConfig:
     recv_pt: int
     te_send: int | None = None
     te_recv: int | None = None
+    rtcp_port: int | None = None  # the peer's RTCP port (RFC 3605), None: RTP port + 1
 
 
 @dataclass(frozen=True, slots=True)
@@ -130,6 +139,7 @@ class Leg:
     last_rx: float | None = None
     packets_in: int = 0
     packets_out: int = 0
+    reported_out: int = 0  # packets_out at the last RTCP report
     heard: list[np.ndarray] = field(default_factory=list)  # PCM since the last tick
     track: _Track = field(default_factory=_Track)  # its channel of a recording
 
@@ -321,6 +331,43 @@ class CallMedia:
         if silent >= self.rtp_timeout:
             self._timed_out.add(leg.name)
             self._events.append(MediaTimeout(leg.name, silent))
+
+    def receive_rtcp(self, name: str, data: bytes, now: float) -> None:
+        """Note a leg's sender reports, so our report blocks carry LSR/DLSR."""
+        try:
+            packets = parse_compound(data)
+        except MediaError:
+            return  # malformed RTCP is dropped; the call goes on
+        stats = self.legs[name].stats
+        for packet in packets:
+            if isinstance(packet, SenderReport):
+                stats.sender_report(packet.ssrc, packet.ntp_timestamp, now)
+
+    def rtcp_reports(self, now: float, wall: float) -> list[tuple[str, bytes, Address]]:
+        """One RTCP compound per leg (RFC 3550 §6.4): a sender report when we
+        sent to the leg since the last report, else a receiver report, with a
+        report block about what the leg sends us (loss, jitter) and our CNAME.
+        ``wall`` is the Unix time for the NTP timestamp."""
+        out: list[tuple[str, bytes, Address]] = []
+        for leg in self.legs.values():
+            target, config = leg.target, leg.config
+            if target is None or config is None or leg.out is None:
+                continue
+            port = config.rtcp_port or target[1] + 1
+            source = leg.stats.ssrc
+            block = leg.stats.report_block(source, now) if source is not None else None
+            blocks = (block,) if block is not None else ()
+            report: SenderReport | ReceiverReport
+            if leg.packets_out > leg.reported_out:
+                report = SenderReport(leg.ssrc, ntp_timestamp(wall), leg.out.last_timestamp,
+                                      leg.packets_out & 0xFFFFFFFF,
+                                      (leg.packets_out * FRAME) & 0xFFFFFFFF, blocks)
+            else:
+                report = ReceiverReport(leg.ssrc, blocks)
+            leg.reported_out = leg.packets_out
+            sdes = SourceDescription.cname(leg.ssrc, f"softswitch-{self.call_id[:12]}")
+            out.append((leg.name, build_compound([report, sdes]), (target[0], port)))
+        return out
 
     def start_recording(self, recorder: Recorder) -> None:
         self.recorder = recorder

@@ -43,7 +43,8 @@ def config_of(negotiated: Negotiated) -> LegConfig:
               if negotiated.remote_rtp_port and negotiated.remote_address not in ("0.0.0.0", "::")
               else None)
     return LegConfig(remote, negotiated.codec, negotiated.send_pt, negotiated.recv_pt,
-                     negotiated.telephone_event_pt, negotiated.telephone_event_recv_pt)
+                     negotiated.telephone_event_pt, negotiated.telephone_event_recv_pt,
+                     negotiated.remote_rtcp_port or None)
 
 
 @dataclass

@@ -24,21 +24,26 @@ class _Rtp(asyncio.DatagramProtocol):
 
 
 class _Rtcp(asyncio.DatagramProtocol):
-    """RTCP is read (so the socket never fills) and counted; reports of our
-    own go out from the engine's RTCP sender."""
+    """The leg's RTCP: handed to ``receiver`` (the worker notes sender reports
+    for LSR/DLSR); our own reports go out through :meth:`RtpEndpoint.send_rtcp`."""
 
-    def __init__(self) -> None:
+    def __init__(self, receiver: Receiver | None) -> None:
         self.received = 0
+        self.receiver = receiver
 
     def datagram_received(self, data: bytes, addr: tuple[str | int, ...]) -> None:
         self.received += 1
+        if self.receiver is not None:
+            self.receiver(data, (str(addr[0]), int(addr[1])))
 
 
 class RtpEndpoint:
     """Sends and receives one leg's RTP (and absorbs its RTCP)."""
 
     def __init__(self, loop: asyncio.AbstractEventLoop, rtp: socket.socket,
-                 rtcp: socket.socket | None, receiver: Receiver) -> None:
+                 rtcp: socket.socket | None, receiver: Receiver,
+                 rtcp_receiver: Receiver | None = None) -> None:
+        self.rtcp_receiver = rtcp_receiver
         self.transport: asyncio.DatagramTransport | None = None
         self.rtcp_transport: asyncio.DatagramTransport | None = None
         self._pending: list[tuple[bytes, tuple[str, int]]] = []
@@ -67,7 +72,8 @@ class RtpEndpoint:
                 rtcp.close()
                 return
             rtcp.setblocking(False)
-            rtcp_transport, _ = await loop.create_datagram_endpoint(_Rtcp, sock=rtcp)
+            rtcp_transport, _ = await loop.create_datagram_endpoint(
+                lambda: _Rtcp(self.rtcp_receiver), sock=rtcp)
             self.rtcp_transport = rtcp_transport
         if self.closed:
             self.close()
@@ -79,6 +85,10 @@ class RtpEndpoint:
             self._pending.append((data, addr))
         else:
             self.transport.sendto(data, addr)
+
+    def send_rtcp(self, data: bytes, addr: tuple[str, int]) -> None:
+        if not self.closed and self.rtcp_transport is not None:
+            self.rtcp_transport.sendto(data, addr)
 
     def close(self) -> None:
         self.closed = True

@@ -17,6 +17,7 @@ import os
 import secrets
 import socket
 import sys
+import time
 from concurrent.futures import Future
 from pathlib import Path
 from typing import Any
@@ -29,6 +30,7 @@ from media.transport.rtp_socket import RtpEndpoint
 log = logging.getLogger("media.worker")
 TICK = 0.02
 TIMEOUT_CHECK = 1.0
+RTCP_INTERVAL = 5.0  # RFC 3550 §6.2's minimum for a two-party session
 
 
 class Worker:
@@ -52,6 +54,7 @@ class Worker:
         self.loop.add_reader(self.control.fileno(), self._on_control)
         self.loop.call_later(TICK, self._tick)
         self.loop.call_later(TIMEOUT_CHECK, self._check)
+        self.loop.call_later(RTCP_INTERVAL, self._report)
 
     def _on_control(self) -> None:
         while True:
@@ -93,7 +96,8 @@ class Worker:
         rtp = socket.socket(fileno=fds[0])
         rtcp = socket.socket(fileno=fds[1]) if len(fds) > 1 else None
         endpoint = RtpEndpoint(self.loop, rtp, rtcp,
-                               lambda data, addr: self._on_rtp(call_id, leg, data, addr))
+                               lambda data, addr: self._on_rtp(call_id, leg, data, addr),
+                               lambda data, addr: self._on_rtcp(call_id, leg, data))
         self.endpoints[(call_id, leg)] = endpoint
 
     def _cmd_configure(self, call_id: str, leg: str, config: LegConfig,
@@ -201,6 +205,22 @@ class Worker:
             if endpoint is not None:
                 endpoint.send(out[0], out[1])
         self._drain(media)
+
+    def _on_rtcp(self, call_id: str, leg: str, data: bytes) -> None:
+        media = self.calls.get(call_id)
+        if media is not None and leg in media.legs:
+            media.receive_rtcp(leg, data, self.loop.time())
+
+    def _report(self) -> None:
+        """RTCP reports of every call, every RTCP_INTERVAL (RFC 3550 §6.2)."""
+        now = self.loop.time()
+        self.loop.call_later(RTCP_INTERVAL, self._report)
+        wall = time.time()
+        for call_id, media in list(self.calls.items()):
+            for leg, data, target in media.rtcp_reports(now, wall):
+                endpoint = self.endpoints.get((call_id, leg))
+                if endpoint is not None:
+                    endpoint.send_rtcp(data, target)
 
     def _drain(self, media: CallMedia) -> None:
         while (event := media.next_event()) is not None:

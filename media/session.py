@@ -201,6 +201,10 @@ class CallMedia:
         leg.held = frames is not None
         leg.player = _Player("hold_music", frames, True) if frames else None
 
+    @property
+    def has_events(self) -> bool:
+        return bool(self._events)
+
     def next_event(self) -> MediaEvent | None:
         return self._events.popleft() if self._events else None
 

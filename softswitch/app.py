@@ -94,7 +94,7 @@ class Softswitch:
         self.media = MediaEngine(self._on_media_event, host=config.media_host,
                                  ports=(media.port_min, media.port_max),
                                  workers=media.workers or None, prompts=config.prompts_dir,
-                                 rtp_timeout=media.rtp_timeout)
+                                 rtp_timeout=media.rtp_timeout, language=media.language)
         self._trunk_deadline: float | None = None
 
     # -- lifecycle ----------------------------------------------------------------

@@ -132,12 +132,14 @@ class MediaEngine:
 
     def __init__(self, on_event: EventHandler, *, host: str = "127.0.0.1",
                  ports: tuple[int, int] = (20000, 40000), workers: int | None = None,
-                 prompts: Path | None = None, rtp_timeout: float = 60.0) -> None:
+                 prompts: Path | None = None, rtp_timeout: float = 60.0,
+                 language: str = "en") -> None:
         self.on_event = on_event
         self.ports = PortPool(host, *ports)
         self.count = workers or os.cpu_count() or 1
         self.prompts = prompts
         self.rtp_timeout = rtp_timeout
+        self.language = language
         self.workers: list[_WorkerProcess] = []
         self.calls: dict[str, MediaCall] = {}
         self._loop: asyncio.AbstractEventLoop | None = None
@@ -153,7 +155,7 @@ class MediaEngine:
         args = [sys.executable, "-m", "media.transport.worker",
                 "--control-fd", str(theirs.fileno())]
         if self.prompts is not None:
-            args += ["--prompts", str(self.prompts)]
+            args += ["--prompts", str(self.prompts), "--language", self.language]
         process = subprocess.Popen(args, pass_fds=[theirs.fileno()], stdin=subprocess.DEVNULL,
                                    cwd=Path(__file__).resolve().parents[2])
         theirs.close()

@@ -183,6 +183,14 @@ class Worker:
         frames: tuple[bytes, ...] = self._store().frames(name, language, codec)
         return frames
 
+    def preload(self, language: str) -> None:
+        """Decode the prompts off the loop (a first use inside it stalls every
+        call of this worker for tens of milliseconds)."""
+        try:
+            self._store().preload((language,))
+        except Exception as exc:  # missing espeak-ng: prompts fail later, calls go on
+            log.warning("prompts not preloaded: %s", exc)
+
     def _store(self) -> Any:
         if self._prompt_store is None:
             from media.prompts import PromptStore
@@ -204,7 +212,8 @@ class Worker:
             endpoint = self.endpoints.get((call_id, peer))
             if endpoint is not None:
                 endpoint.send(out[0], out[1])
-        self._drain(media)
+        if media.has_events:  # rare: a digit, most packets carry none
+            self._drain(media)
 
     def _on_rtcp(self, call_id: str, leg: str, data: bytes) -> None:
         media = self.calls.get(call_id)
@@ -256,10 +265,12 @@ class Worker:
                 self._drain(media)
 
 
-async def _main(control_fd: int, prompts: Path | None) -> None:
+async def _main(control_fd: int, prompts: Path | None, language: str = "en") -> None:
     control = socket.socket(fileno=control_fd)
     worker = Worker(control, prompts)
     worker.start()
+    if prompts is not None:
+        worker.loop.run_in_executor(None, worker.preload, language)
     await worker.done.wait()
     for call_id in list(worker.calls):
         worker._cmd_close(call_id, fds=[])
@@ -270,6 +281,8 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--control-fd", type=int, required=True)
     parser.add_argument("--prompts", type=Path)
+    parser.add_argument("--language", default="en",
+                        help="prompts decoded at start, so no call waits for them")
     parser.add_argument("--log-level", default="WARNING")
     args = parser.parse_args(argv)
     logging.basicConfig(level=args.log_level,
@@ -277,9 +290,9 @@ def main(argv: list[str] | None = None) -> int:
     try:
         import uvloop
     except ImportError:
-        asyncio.run(_main(args.control_fd, args.prompts))
+        asyncio.run(_main(args.control_fd, args.prompts, args.language))
     else:
-        uvloop.run(_main(args.control_fd, args.prompts))
+        uvloop.run(_main(args.control_fd, args.prompts, args.language))
     return 0
 
 

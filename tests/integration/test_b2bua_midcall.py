@@ -11,6 +11,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+from media_checks import hears
 from peers import Phone
 from peers.audio import read_wav, rms
 from switch import SwitchProcess
@@ -80,6 +81,8 @@ def test_hold_plays_music_to_the_held_party(phones: Callable[..., Phone],
         time.sleep(1.0)
         resumed, _ = read_wav(bob.stop_record(answered))
         assert bob.call_info(answered)["state"] == "CONFIRMED"
+        # After unhold bob hears alice again, not the music.
+        assert abs(hears(bob, answered, alice, call, tmp_path / "after") - 1000) < 30
         alice.hangup(call)
         bob.wait_state(answered, "DISCONNECTED", timeout=10)
     assert rms(held[4000:]) > 0.02, "the held party hears hold music"

@@ -72,7 +72,8 @@ class Storage(Protocol):
     def write(self, writes: Sequence[Write]) -> list[int]:
         """Apply ``writes`` (:mod:`softswitch.storage.writes`) in order in one
         transaction; returns the rows each changed (1 for an insert). A batch
-        that fails is retried write by write, so one bad write costs only itself."""
+        that fails is retried write by write, so one bad write costs only itself
+        (logged, counted 0); the error of a single write is raised."""
         ...
 
     # call detail records

@@ -102,8 +102,9 @@ class SqlStorage:
     def write(self, writes: Sequence[Write]) -> list[int]:
         """Apply ``writes`` in order in one transaction; rows changed by each.
 
-        If the transaction fails it is rolled back and every write is retried
-        alone, in order; a write that fails alone is logged and counts 0.
+        If a transaction of several writes fails it is rolled back and every
+        write is retried alone, in order; one that fails alone is logged and
+        counts 0. The error of a single write is raised to the caller.
         """
         if not writes:
             return []

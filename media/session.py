@@ -140,7 +140,9 @@ class Leg:
     packets_in: int = 0
     packets_out: int = 0
     reported_out: int = 0  # packets_out at the last RTCP report
-    heard: list[np.ndarray] = field(default_factory=list)  # PCM since the last tick
+    # Payloads (in the leg's codec) heard since the last tick: decoded once
+    # per tick for the recording, not once per packet.
+    heard: list[bytes] = field(default_factory=list)
     track: _Track = field(default_factory=_Track)  # its channel of a recording
 
     @property
@@ -236,13 +238,11 @@ class CallMedia:
             return self._dtmf(leg, data, payload, seq, ts, ssrc)
         if pt != config.recv_pt:
             return None  # comfort noise or a codec we did not negotiate
-        if leg.inband is not None or self.recorder is not None:
-            pcm = CODECS[config.codec].decode(payload)
-            if self.recorder is not None:
-                leg.heard.append(pcm)
-            if leg.inband is not None:
-                for digit in leg.inband.feed(pcm):
-                    self._events.append(Digit(name, digit, "inband"))
+        if self.recorder is not None:
+            leg.heard.append(payload)
+        if leg.inband is not None:
+            for digit in leg.inband.feed(CODECS[config.codec].decode(payload)):
+                self._events.append(Digit(name, digit, "inband"))
         return self._relay(leg, data, payload, config.codec, seq, ts, ssrc)
 
     def _peer(self, leg: Leg) -> Leg | None:
@@ -380,7 +380,11 @@ class CallMedia:
             leg.heard.clear()
             leg.track = _Track()
 
-    def stop_recording(self) -> Recorder | None:
+    def stop_recording(self, now: float | None = None) -> Recorder | None:
+        """Stop recording; with ``now``, first write what the clock owes up to
+        then (the recorder may be ticked only every few frames)."""
+        if now is not None and self.recorder is not None:
+            self._record(now)
         recorder, self.recorder = self.recorder, None
         return recorder
 
@@ -393,8 +397,9 @@ class CallMedia:
             self._record_start = now
         due = round((now - self._record_start) * RATE) - self._recorded
         for leg in self.legs.values():
-            if leg.heard:
-                leg.track.pending = np.concatenate([leg.track.pending, *leg.heard])
+            if leg.heard and leg.config is not None:
+                pcm = CODECS[leg.config.codec].decode(b"".join(leg.heard))
+                leg.track.pending = np.concatenate([leg.track.pending, pcm])
                 leg.heard.clear()
         if due <= 0:
             return

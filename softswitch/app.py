@@ -13,11 +13,13 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import logging
+import os
 import random
 import socket
 import time
 from collections.abc import Callable
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 from media.sdp import SdpError
@@ -34,13 +36,14 @@ from softswitch.call import Call, Cancelable, Target
 from softswitch.cdr import CdrFact
 from softswitch.config import Config
 from softswitch.config.trunks import Trunk
-from softswitch.inbound import InviteHandler
+from softswitch.inbound import Caller, InviteHandler
 from softswitch.legs import Leg
 from softswitch.location import LocationService
 from softswitch.media_bridge import MediaBridge
 from softswitch.media_policy import Anchored, PassThrough, SdpPolicy
 from softswitch.persistence import Persistence
 from softswitch.registrar import Registrar, RegistrarSettings
+from softswitch.routing import MemoryRoutingState, Step
 from softswitch.trunks import TrunkRegistrations
 
 log = logging.getLogger("softswitch")
@@ -48,6 +51,21 @@ log = logging.getLogger("softswitch")
 ALLOW = ("INVITE", "ACK", "CANCEL", "BYE", "OPTIONS", "REGISTER", "UPDATE", "REFER",
          "NOTIFY", "INFO", "PRACK")
 HEARTBEAT = 15.0  # seconds between CDR heartbeats of active calls
+# For tests only: an ISO 8601 date and time (with its UTC offset) that the
+# routing clock (working hours, F-ROUTE-7) starts from; it then runs on.
+FAKE_NOW_VARIABLE = "SOFTSWITCH_FAKE_NOW"
+
+
+def _routing_clock(variable: str | None) -> Callable[[], datetime]:
+    """The clock routing decisions read: real time, or a shifted one for tests."""
+    if not variable:
+        return lambda: datetime.now(UTC)
+    start = datetime.fromisoformat(variable)
+    if start.tzinfo is None:
+        start = start.replace(tzinfo=UTC)
+    began = time.monotonic()
+    log.warning("routing clock starts at %s (%s)", start.isoformat(), FAKE_NOW_VARIABLE)
+    return lambda: start + timedelta(seconds=time.monotonic() - began)
 
 
 class _Timer:
@@ -79,6 +97,10 @@ class Softswitch:
         self.calls: dict[str, Call] = {}
         self.legs: dict[int, Leg] = {}
         self.invites = InviteHandler(self)
+        self.routing_state = MemoryRoutingState(
+            lambda number: bool(self.location.lookup(number, self.wall_now())),
+            config.routing.member_status, config.routing.blacklist)
+        self.routing_now = _routing_clock(os.environ.get(FAKE_NOW_VARIABLE))
         self.ids: IdFactory = RandomIds(config.sip.realm)
         self.endpoint: Endpoint = self._make_endpoint()
         self.runner: Runner | None = None
@@ -236,6 +258,12 @@ class Softswitch:
 
     def transfer_targets(self, call: Call, target: str, by_caller: bool) -> list[Target]:
         return self.invites.transfer_targets(call, target, by_caller)
+
+    def route_targets(self, caller: Caller, step: Step) -> list[tuple[Target, float]]:
+        return self.invites.route_targets(caller, step)
+
+    def voicemail_dir(self) -> Path:
+        return self.config.data_dir / "voicemail"
 
     def finished(self, call: Call) -> None:
         self.calls.pop(call.id, None)

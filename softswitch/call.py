@@ -60,6 +60,16 @@ class Cancelable(Protocol):
     def cancel(self) -> None: ...
 
 
+class CallDriver(Protocol):
+    """What steers a call through a line's routing (:mod:`softswitch.route_runner`)."""
+
+    def no_answer(self, failure: Release) -> bool: ...
+    def answered(self) -> None: ...
+    def on_media(self, name: str, args: tuple[Any, ...]) -> None: ...
+    def left_disposition(self) -> Disposition: ...
+    def close(self) -> None: ...
+
+
 class CallHost(LegHost, Protocol):
     """What a call needs from the application besides what its legs need."""
 
@@ -141,6 +151,8 @@ class Call:
     _ringing_sent: bool = False
     _transfer: BlindTransfer | None = None
     _announcing: list[Target] | None = None  # targets waiting for the notice to end
+    driver: CallDriver | None = None  # routing of an incoming call, when a line plan governs it
+    caller_answered: bool = False  # the switch itself answered the caller (a prompt)
 
     def __post_init__(self) -> None:
         self._sdp: SdpPolicy = self.sdp or PassThrough(self.caller_session.invite.body)
@@ -149,12 +161,16 @@ class Call:
 
     # -- start ------------------------------------------------------------------
 
-    def start(self, targets: list[Target]) -> None:
+    def begin(self) -> None:
+        """Record the call's start; its driver then decides what rings."""
         host, invite = self.host, self.caller_session.invite
         host.publish(CallStarted(self.id, invite.call_id, self.info.caller, self.info.callee,
                                  self.info.direction, host.wall(), self.info.caller_name,
                                  self.info.trunk))
         self._leg_started(self.caller, LegRole.CALLER)
+
+    def start(self, targets: list[Target]) -> None:
+        self.begin()
         if not targets:  # nothing registered: unavailable, not unanswered
             self.caller.end(480, "not registered")
             self._end(Disposition.UNAVAILABLE, HangupSide.SYSTEM, 480, "not registered")
@@ -176,7 +192,90 @@ class Call:
     def _fork(self, target: Target) -> None:
         self.forks.append(self._fork_leg(target, self._sdp.callee_offer()))
 
-    def _fork_leg(self, target: Target, body: bytes) -> Leg:
+    def ring(self, targets: list[tuple[Target, float]],
+             direction: Direction | None = None) -> None:
+        """Fork to every target at once, each ringing for its own time; when
+        all have failed or rung out the driver is asked what next."""
+        offer = self._sdp.callee_offer()
+        for target, ring_time in targets:
+            leg = self._fork_leg(target, offer, direction)
+            self.forks.append(leg)
+            self._timers.append(self.host.call_later(
+                ring_time, lambda leg=leg: self._fork_timeout(leg)))  # type: ignore[misc]
+
+    def _fork_timeout(self, leg: Leg) -> None:
+        if self.phase is not Phase.RINGING or leg not in self.forks:
+            return
+        self.forks.remove(leg)
+        leg.end(reason="ring timeout")
+        self.failures.append(Release(480, "no answer", False))
+        if not self.forks:
+            self._no_answer()
+
+    def _no_answer(self) -> None:
+        failures, self.failures = self.failures, []
+        failure = _best(failures)
+        if self.driver is not None and self.driver.no_answer(failure):
+            return
+        self._fail(failure)
+
+    # -- the switch speaking to the caller (routing prompts) ------------------------
+
+    @property
+    def answered_by_callee(self) -> bool:
+        return self.callee is not None
+
+    def answer_caller(self) -> bool:
+        """Answer the caller with the switch's own SDP (False: media is not anchored)."""
+        if self.caller_answered:
+            return True
+        body = self._sdp.local_answer()
+        if body is None:
+            return False
+        self.caller_answered = True
+        self.caller.answer(body)
+        self.host.publish(LegAnswered(self.id, 0, self.host.wall()))
+        return True
+
+    def caller_media(self) -> bool:
+        """Make sure the caller hears what the switch plays: early media
+        (183) before an answer. False when it cannot."""
+        if self.caller_answered:
+            return True
+        early = self._sdp.caller_early()
+        if early is None:
+            return False
+        self.caller.ring(183, early)
+        self._ringing_sent = True
+        return True
+
+    def play_to_caller(self, prompt: str, loop: bool = False) -> None:
+        self._sdp.play("a", prompt, loop)
+
+    def stop_caller_prompt(self) -> None:
+        self._sdp.stop_play("a")
+
+    def record_caller(self, path: Path) -> None:
+        self._sdp.record(path)
+
+    def refuse(self, status: int, reason: str) -> None:
+        """End the call as routing decided: a final response, or a BYE when answered."""
+        if self.phase is Phase.ENDED:
+            return
+        for fork in self.forks:
+            fork.end(reason=reason)
+        self._fail(Release(status, reason, False))
+
+    def finish(self, disposition: Disposition, reason: str) -> None:
+        """End a call the switch answered itself (announcement, voicemail)."""
+        if self.phase is Phase.ENDED:
+            return
+        for leg in (self.caller, *self.forks):
+            leg.end(0, reason)
+        self._end(disposition, HangupSide.SYSTEM, None, reason)
+
+    def _fork_leg(self, target: Target, body: bytes,
+                  direction: Direction | None = None) -> Leg:
         """A new callee leg: an INVITE to ``target`` offering ``body``."""
         host = self.host
         session = host.endpoint.invite(target.uri, host.now(), from_=target.from_,
@@ -186,12 +285,13 @@ class Call:
         leg = Leg(host, session, index=self._leg_count, peer=target.peer or target.uri,
                   on_event=self._on_event, credentials=target.credentials,
                   destination=target.destination)
-        self._leg_started(leg, LegRole.CALLEE)
+        self._leg_started(leg, LegRole.CALLEE, direction)
         return leg
 
-    def _leg_started(self, leg: Leg, role: LegRole) -> None:
-        self.host.publish(LegStarted(self.id, leg.index, role, self.info.direction, leg.peer,
-                                     leg.sip_call_id, self.host.wall()))
+    def _leg_started(self, leg: Leg, role: LegRole, direction: Direction | None = None
+                     ) -> None:
+        self.host.publish(LegStarted(self.id, leg.index, role, direction or self.info.direction,
+                                     leg.peer, leg.sip_call_id, self.host.wall()))
 
     # -- events -----------------------------------------------------------------
 
@@ -219,7 +319,7 @@ class Call:
     def _on_answer(self, leg: Leg, event: Answer) -> None:
         if leg is self.caller:
             return
-        if self.phase is not Phase.RINGING:
+        if self.phase is not Phase.RINGING or leg not in self.forks:
             leg.end(reason="answered elsewhere")
             return
         self.phase = Phase.ANSWERED
@@ -230,7 +330,12 @@ class Call:
         self.forks = [leg]
         self._cancel_timers()
         self._timers.append(self.host.call_later(self.info.max_duration, self._max_duration))
-        body = self._sdp_step(lambda: self._sdp.caller_answer(event.body))
+        if self.driver is not None:
+            self.driver.answered()
+        if self.caller_answered:
+            body = self._sdp_step(lambda: self._sdp.callee_answered(event.body))
+        else:
+            body = self._sdp_step(lambda: self._sdp.caller_answer(event.body))
         if body is None:
             self.hang_up("no media in common with the callee")
             return
@@ -240,7 +345,8 @@ class Call:
             self.host.publish(CallRecorded(self.id, str(self.recording)))
         now = self.host.wall()
         self.host.publish(CallAnswered(self.id, now))
-        self.host.publish(LegAnswered(self.id, 0, now))
+        if not self.caller_answered:
+            self.host.publish(LegAnswered(self.id, 0, now))
         self.host.publish(LegAnswered(self.id, leg.index, now))
 
     def _on_acked(self, leg: Leg, event: Acked) -> None:
@@ -257,7 +363,11 @@ class Call:
             cancelled = self.phase is Phase.RINGING
             for fork in self.forks:
                 fork.end(487 if cancelled else 0)
-            if cancelled:
+            if cancelled and self.caller_answered:
+                disposition = (self.driver.left_disposition() if self.driver is not None
+                               else Disposition.CANCELLED)
+                self._end(disposition, HangupSide.CALLER, None, "caller hung up before an answer")
+            elif cancelled:
                 self._end(Disposition.CANCELLED, HangupSide.CALLER, 487, "caller cancelled")
             else:
                 self._end(Disposition.ANSWERED, HangupSide.CALLER, None, "caller hung up")
@@ -270,7 +380,7 @@ class Call:
             self.forks.remove(leg)
             self.failures.append(event)
             if not self.forks and self.phase is Phase.RINGING:
-                self._fail(_best(self.failures))
+                self._no_answer()
 
     def _on_offer(self, leg: Leg, event: Offer) -> None:
         try:
@@ -381,6 +491,8 @@ class Call:
 
     def on_media(self, name: str, args: tuple[Any, ...]) -> None:
         """What the media worker reports about this call."""
+        if self.driver is not None and self.phase is Phase.RINGING:
+            self.driver.on_media(name, args)
         if name == "played" and self._announcing is not None and self.phase is Phase.RINGING:
             targets, self._announcing = self._announcing, None
             self._ring(targets)
@@ -415,6 +527,8 @@ class Call:
              reason: str) -> None:
         self.phase = Phase.ENDED
         self._cancel_timers()
+        if self.driver is not None:
+            self.driver.close()
         self._sdp.close()
         if self._transfer is not None:  # the target would ring for nobody
             transfer, self._transfer = self._transfer, None

@@ -10,6 +10,7 @@ decision into targets to ring.
 
 from __future__ import annotations
 
+import logging
 import uuid
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
@@ -24,18 +25,25 @@ from softswitch.call import Call, CallInfo, Target
 from softswitch.config.directory import Extension
 from softswitch.config.trunks import Trunk
 from softswitch.legs import Credentials
+from softswitch.route_runner import RouteRunner
 from softswitch.routing import (
     Decision,
     DialOut,
+    Forward,
+    LineRouter,
     Refuse,
     RingExtension,
+    RingQueue,
+    Step,
+    inbound_router,
     route_from_extension,
-    route_from_trunk,
 )
 from softswitch.storage.records import Direction
 
 if TYPE_CHECKING:
     from softswitch.app import Softswitch
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True, slots=True)
@@ -65,8 +73,8 @@ class InviteHandler:
         if trunk is not None:
             caller = Caller(_user(request.from_.uri) or "anonymous",
                             request.from_.display_name, trunk=trunk)
-            decision = route_from_trunk(app.config, trunk, _user(request.uri),
-                                        _user(request.to.uri))
+            self._route_trunk_call(event, caller, trunk)
+            return
         else:
             if not self._may_challenge(event):
                 app.endpoint.answer(event.session, 403, app.now(), reason="Unknown peer")
@@ -108,6 +116,78 @@ class InviteHandler:
         app.endpoint.answer(event.session, 407, app.now(), headers=headers)
         return None
 
+    def _route_trunk_call(self, event: IncomingCall, caller: Caller, trunk: Trunk) -> None:
+        """A call from a trunk, driven by its line's routing plan (F-ROUTE-1..9)."""
+        app, request = self.app, event.request
+        router = inbound_router(app.config, trunk, _user(request.uri), _user(request.to.uri),
+                                caller.number)
+        if router is None:
+            app.endpoint.answer(event.session, 404, app.now())
+            return
+        try:
+            first = router.first_step(app.routing_now(), app.routing_state)
+        except Exception:
+            log.exception("routing a call from %s on %s failed", caller.number, trunk.name)
+            first = router.backup()
+        if isinstance(first.step, Refuse):
+            for effect in first.effects:
+                app.routing_state.apply(effect)
+            log.info("call from %s on %s refused with %d: %s", caller.number, trunk.name,
+                     first.step.status, first.step.reason)
+            app.endpoint.answer(event.session, first.step.status, app.now())
+            return
+        info = self._routed_info(caller, trunk, router, first.step, _user(request.uri))
+        call = self._new_call(event, caller, info)
+        if call is None:
+            return
+        runner = RouteRunner(app, call, router, caller)
+        call.driver = runner
+        call.begin()
+        runner.start(first)
+
+    def _routed_info(self, caller: Caller, trunk: Trunk, router: LineRouter,
+                     step: Step, dialled: str | None) -> CallInfo:
+        settings = self.app.config.calls
+        callee = (step.number if isinstance(step, RingExtension)
+                  else router.line.did or dialled or "")
+        direction = Direction.FORWARDED if isinstance(step, Forward) else Direction.INBOUND
+        return CallInfo(caller.number, callee, direction, caller.name, trunk.name,
+                        settings.ring_timeout, self.app.config.max_call_duration_for(trunk))
+
+    def route_targets(self, caller: Caller, step: Step) -> list[tuple[Target, float]]:
+        """Whom a ringing step rings, each for how long."""
+        ring_timeout = self.app.config.calls.ring_timeout
+        if isinstance(step, RingExtension):
+            return [(target, step.ring_time or ring_timeout)
+                    for target in self.extension_targets(caller, step.number)]
+        if isinstance(step, RingQueue):
+            return [(target, member.ring_time) for member in step.targets
+                    for target in self.extension_targets(caller, member.extension)]
+        if isinstance(step, Forward):
+            trunk = self.app.config.trunk(step.trunk)
+            if trunk is None:
+                return []
+            return [(self.trunk_target(trunk, step.number, caller, step.caller_id),
+                     ring_timeout)]
+        return []
+
+    def _new_call(self, event: IncomingCall, caller: Caller, info: CallInfo) -> Call | None:
+        app = self.app
+        call_id = uuid.uuid4().hex
+        try:
+            sdp = app.media_policy(call_id, event.request.body)
+        except SdpError as exc:
+            app.endpoint.answer(event.session, exc.status_hint, app.now(),
+                                headers=[("Warning", f'399 softswitch "{exc.message}"')])
+            return None
+        recording = None
+        if sdp.anchored and self._records(caller, info):
+            recording = recording_path(app.config.recordings_dir, app.wall(), call_id)
+        call = Call(app, call_id, info, event.session, sdp, recording,
+                    announce=recording is not None and app.config.recording.announcement)
+        app.calls[call.id] = call
+        return call
+
     def _carry_out(self, event: IncomingCall, caller: Caller, decision: Decision) -> None:
         app = self.app
         if isinstance(decision, Refuse):
@@ -115,20 +195,9 @@ class InviteHandler:
                                 reason=None)
             return
         info, targets = self._plan(caller, decision)
-        call_id = uuid.uuid4().hex
-        try:
-            sdp = app.media_policy(call_id, event.request.body)
-        except SdpError as exc:
-            app.endpoint.answer(event.session, exc.status_hint, app.now(),
-                                headers=[("Warning", f'399 softswitch "{exc.message}"')])
-            return
-        recording = None
-        if sdp.anchored and self._records(caller, info):
-            recording = recording_path(app.config.recordings_dir, app.wall(), call_id)
-        call = Call(app, call_id, info, event.session, sdp, recording,
-                    announce=recording is not None and app.config.recording.announcement)
-        app.calls[call.id] = call
-        call.start(targets)
+        call = self._new_call(event, caller, info)
+        if call is not None:
+            call.start(targets)
 
     def _records(self, caller: Caller, info: CallInfo) -> bool:
         """Whether this call is recorded (F-MEDIA-3): calls on a line with
@@ -166,10 +235,12 @@ class InviteHandler:
                        peer=b.contact)
                 for b in app.location.lookup(number, app.wall_now())]
 
-    def trunk_target(self, trunk: Trunk, number: str, caller: Caller) -> Target:
-        """The INVITE towards the operator, with the line's caller ID."""
+    def trunk_target(self, trunk: Trunk, number: str, caller: Caller,
+                     caller_id: str | None = None) -> Target:
+        """The INVITE towards the operator, with the line's caller ID (or
+        ``caller_id``, for a forwarded call that keeps the client's number)."""
         address = self.app.trunk_address(trunk)
-        caller_id = trunk.caller_id or caller.number
+        caller_id = caller_id or trunk.caller_id or caller.number
         host = trunk.host if ":" not in trunk.host else f"[{trunk.host}]"
         credentials = None
         if trunk.username and trunk.password is not None:

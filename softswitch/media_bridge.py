@@ -140,6 +140,9 @@ class MediaBridge:
     def play(self, side: str, prompt: str, loop: bool = False) -> None:
         self.media.play(side, prompt, self.language, loop)
 
+    def stop_play(self, side: str) -> None:
+        self.media.stop_play(side)
+
     def record(self, path: Path) -> None:
         self.recording = path
         self.media.record(path)

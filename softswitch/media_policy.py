@@ -41,7 +41,19 @@ class SdpPolicy(Protocol):
         anyone answers (None: it cannot)."""
         ...
 
-    def play(self, side: str, prompt: str) -> None: ...
+    def local_answer(self) -> bytes | None:
+        """Body of a 200 by which the switch itself answers the caller (a
+        greeting, a menu, voicemail); None when it cannot speak to the caller."""
+        ...
+
+    def callee_answered(self, callee_body: bytes) -> bytes:
+        """A callee answered a caller the switch had already answered; returns
+        the body the caller got (nothing more is sent to it)."""
+        ...
+
+    def play(self, side: str, prompt: str, loop: bool = False) -> None: ...
+
+    def stop_play(self, side: str) -> None: ...
 
     def caller_acked(self, body: bytes, callee: Leg | None) -> None:
         """The caller's ACK; its body answers an offer our 200 made."""
@@ -85,8 +97,17 @@ class PassThrough:
     def caller_early(self) -> bytes | None:
         return None
 
-    def play(self, side: str, prompt: str) -> None:
+    def local_answer(self) -> bytes | None:
+        return None
+
+    def callee_answered(self, callee_body: bytes) -> bytes:
+        raise RuntimeError("the caller was answered without anchored media")
+
+    def play(self, side: str, prompt: str, loop: bool = False) -> None:
         raise RuntimeError("prompts need anchored media")
+
+    def stop_play(self, side: str) -> None:
+        return None
 
     def caller_acked(self, body: bytes, callee: Leg | None) -> None:
         if body and callee is not None and not callee.is_uas:
@@ -134,8 +155,20 @@ class Anchored:
     def caller_early(self) -> bytes | None:
         return self.bridge.answer_for("a") if self.bridge.caller_has_offer else None
 
-    def play(self, side: str, prompt: str) -> None:
-        self.bridge.play(side, prompt)
+    def local_answer(self) -> bytes | None:
+        if self.bridge.caller_has_offer:
+            return self.bridge.answer_for("a")
+        return self.bridge.offer_for("a")  # late offer: the caller answers in its ACK
+
+    def callee_answered(self, callee_body: bytes) -> bytes:
+        self.bridge.answered("b", callee_body)
+        return b""
+
+    def play(self, side: str, prompt: str, loop: bool = False) -> None:
+        self.bridge.play(side, prompt, loop)
+
+    def stop_play(self, side: str) -> None:
+        self.bridge.stop_play(side)
 
     def caller_acked(self, body: bytes, callee: Leg | None) -> None:
         if body:

@@ -186,11 +186,12 @@ OPERATOR = """<?xml version="1.0" encoding="ISO-8859-1" ?>
 
 def routed_switch(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, now: str, *,
                   operator_port: int | None = None, routing: str = ROUTING,
-                  **extra: str) -> SwitchProcess:
+                  ring_timeout: float = 30, **extra: str) -> SwitchProcess:
     """The demo switch with ``routing`` appended, its routing clock at ``now``."""
     monkeypatch.setenv("SOFTSWITCH_FAKE_NOW", now)
     port = free_port()
-    text = demo_config(port, tmp_path / "var", trunk_port=operator_port or free_port())
+    text = demo_config(port, tmp_path / "var", trunk_port=operator_port or free_port(),
+                       ring_timeout=ring_timeout)
     text += routing.format(plan_extra=extra.get("plan_extra", ""),
                            queue_extra=extra.get("queue_extra", ""))
     return SwitchProcess(tmp_path, text, port=port)

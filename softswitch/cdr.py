@@ -16,8 +16,11 @@ seam:
 Both of the latter mark the call ``interrupted`` with end reason
 ``process stopped`` and bill it up to its end time. Each node of a cluster
 sharing one database has its own ``node`` name, so it recovers only its own
-calls. The recorder is synchronous; the asyncio application submits its
-methods to a :class:`~softswitch.storage.StorageWorker`.
+calls. The recorder is synchronous: :meth:`CdrRecorder.record` writes one
+fact in a transaction of its own, :meth:`CdrRecorder.record_many` a batch in
+one; the asyncio application queues facts on the batch writer of
+:class:`~softswitch.persistence.Persistence`, which turns them into storage
+writes with :meth:`CdrRecorder.write_of` (see there for what a crash can lose).
 """
 
 from __future__ import annotations

@@ -32,7 +32,7 @@ from sipstack.errors import SipError
 from sipstack.events import Address, IdFactory
 from sipstack.transport import Runner
 from sipstack.transport.ids import RandomIds
-from softswitch.call import Call, Cancelable, Target
+from softswitch.call import Call, Cancelable, Phase, Target
 from softswitch.cdr import CdrFact
 from softswitch.config import Config
 from softswitch.config.trunks import Trunk
@@ -43,7 +43,7 @@ from softswitch.media_bridge import MediaBridge
 from softswitch.media_policy import Anchored, PassThrough, SdpPolicy
 from softswitch.persistence import Persistence
 from softswitch.registrar import Registrar, RegistrarSettings
-from softswitch.routing import MemoryRoutingState, Step
+from softswitch.routing import MemoryRoutingState, RingingCall, Step
 from softswitch.trunks import TrunkRegistrations
 
 log = logging.getLogger("softswitch")
@@ -261,6 +261,16 @@ class Softswitch:
 
     def route_targets(self, caller: Caller, step: Step) -> list[tuple[Target, float]]:
         return self.invites.route_targets(caller, step)
+
+    def ringing_calls(self) -> list[RingingCall]:
+        """Calls ringing employees now, for the pickup code (F-ROUTE-6)."""
+        found = []
+        for call in self.calls.values():
+            ringing, queue = call.ringing_for
+            if call.phase is Phase.RINGING and call.forks and ringing:
+                found.append(RingingCall(call.id, ringing, queue,
+                                         call.started_at or self.wall()))
+        return found
 
     def voicemail_dir(self) -> Path:
         return self.config.data_dir / "voicemail"

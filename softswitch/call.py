@@ -153,6 +153,8 @@ class Call:
     _announcing: list[Target] | None = None  # targets waiting for the notice to end
     driver: CallDriver | None = None  # routing of an incoming call, when a line plan governs it
     caller_answered: bool = False  # the switch itself answered the caller (a prompt)
+    ringing_for: tuple[tuple[str, ...], str | None] = ((), None)  # extensions, queue (pickup)
+    started_at: datetime | None = None
 
     def __post_init__(self) -> None:
         self._sdp: SdpPolicy = self.sdp or PassThrough(self.caller_session.invite.body)
@@ -164,6 +166,7 @@ class Call:
     def begin(self) -> None:
         """Record the call's start; its driver then decides what rings."""
         host, invite = self.host, self.caller_session.invite
+        self.started_at = host.wall()
         host.publish(CallStarted(self.id, invite.call_id, self.info.caller, self.info.callee,
                                  self.info.direction, host.wall(), self.info.caller_name,
                                  self.info.trunk))
@@ -185,6 +188,7 @@ class Call:
         self._ring(targets)
 
     def _ring(self, targets: list[Target]) -> None:
+        self.ringing_for = ((self.info.callee,), None)
         self._timers.append(self.host.call_later(self.info.ring_timeout, self._ring_timeout))
         for target in targets:
             self._fork(target)
@@ -202,6 +206,39 @@ class Call:
             self.forks.append(leg)
             self._timers.append(self.host.call_later(
                 ring_time, lambda leg=leg: self._fork_timeout(leg)))  # type: ignore[misc]
+
+    def pick_up(self, session: InviteSession, picker: str) -> bool:
+        """Connect the phone that dialled the pickup code (F-ROUTE-6) in place
+        of the ringing forks; False when its offer cannot be answered here."""
+        if self.phase is not Phase.RINGING:
+            return False
+        try:
+            body = self._sdp.mid_call("b", session.invite.body)
+        except SdpError:
+            return False
+        caller_body = None if self.caller_answered else self._sdp.local_answer()
+        if body is None or (caller_body is None and not self.caller_answered):
+            return False
+        self._leg_count += 1
+        leg = Leg(self.host, session, index=self._leg_count, peer=picker,
+                  on_event=self._on_event)
+        self._leg_started(leg, LegRole.CALLEE)
+        for fork in self.forks:
+            fork.end(reason="picked up")
+        self.forks, self.callee, self.phase = [leg], leg, Phase.ANSWERED
+        self._cancel_timers()
+        self._timers.append(self.host.call_later(self.info.max_duration, self._max_duration))
+        if self.driver is not None:
+            self.driver.answered()
+        leg.answer(body)
+        now = self.host.wall()
+        if caller_body is not None:
+            self.caller.answer(caller_body)
+            self.host.publish(LegAnswered(self.id, 0, now))
+        self.host.publish(CallAnswered(self.id, now))
+        self.host.publish(LegAnswered(self.id, leg.index, now))
+        log.info("call %s picked up by %s", self.id, picker)
+        return True
 
     def _fork_timeout(self, leg: Leg) -> None:
         if self.phase is not Phase.RINGING or leg not in self.forks:

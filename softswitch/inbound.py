@@ -36,6 +36,8 @@ from softswitch.routing import (
     RingQueue,
     Step,
     inbound_router,
+    is_pickup_code,
+    pickup_call,
     route_from_extension,
 )
 from softswitch.storage.records import Direction
@@ -83,6 +85,9 @@ class InviteHandler:
             if extension is None:
                 return
             caller = Caller(extension.number, extension.display_name, extension=extension)
+            if is_pickup_code(app.config, _user(request.uri)):
+                self._pick_up(event, extension)
+                return
             decision = route_from_extension(app.config, extension, _user(request.uri))
         self._carry_out(event, caller, decision)
 
@@ -115,6 +120,16 @@ class InviteHandler:
                    for value in app.digest.challenge(now, result.stale)]
         app.endpoint.answer(event.session, 407, app.now(), headers=headers)
         return None
+
+    def _pick_up(self, event: IncomingCall, picker: Extension) -> None:
+        """The pickup code: take the call ringing a colleague of the same queue
+        group (F-ROUTE-6), or 404 when there is none this phone may take."""
+        app = self.app
+        found = pickup_call(app.config.routing, picker.number, app.ringing_calls())
+        call = app.calls.get(found.call_id) if found is not None else None
+        if call is None or not call.pick_up(event.session, picker.number):
+            log.info("pickup by %s refused: no call it may take", picker.number)
+            app.endpoint.answer(event.session, 404, app.now(), reason="Nothing to pick up")
 
     def _route_trunk_call(self, event: IncomingCall, caller: Caller, trunk: Trunk) -> None:
         """A call from a trunk, driven by its line's routing plan (F-ROUTE-1..9)."""

@@ -155,6 +155,12 @@ class RouteRunner:
                 and self.call.caller_media()):
             self.call.play_to_caller(step.hold_music, loop=True)
         direction = Direction.FORWARDED if isinstance(step, Forward) else None
+        if isinstance(step, RingExtension):
+            self.call.ringing_for = ((step.number,), None)
+        elif isinstance(step, RingQueue):
+            self.call.ringing_for = (tuple(t.extension for t in step.targets), step.queue)
+        else:
+            self.call.ringing_for = ((), None)
         self.call.ring(targets, direction)
 
     def no_answer(self, failure: Release) -> bool:

@@ -4,13 +4,15 @@ failing to answer (F-ROUTE-5)."""
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from peers import Phone
+from peers import Phone, free_port
+from peers.audio import read_wav, rms
 from switch import SwitchProcess
-from test_routing_lines import ANSWERED, OPEN, client_call, employee, routed_switch
+from test_routing_lines import ANSWERED, OPEN, client_call, employee, operator, routed_switch
 
 pytestmark = pytest.mark.integration
 
@@ -110,3 +112,74 @@ def who_answers_last(switch: SwitchProcess, team: dict[str, Phone]) -> list[str]
     result = client_call(switch, "+390611112222", ANSWERED).run(30)
     assert result.all_successful, result.summary()
     return [n for n, phone in team.items() if phone.incoming_calls()]
+
+
+HOLD = """
+[[routing.lines]]
+did = "+39 02 1234 5600"
+trunk = "demo-operator"
+plan = "sales"
+
+[[routing.plans]]
+name = "sales"
+destination = "queue:sales"
+{plan_extra}
+
+[[routing.queues]]
+name = "sales"
+members = ["103"]
+hold_music = "hold_music"
+{queue_extra}
+"""
+
+
+def test_caller_hears_hold_music_while_the_queue_rings(  # F-ROUTE-5, F-MEDIA-2
+        phones: Callable[..., Phone], tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    with routed_switch(tmp_path, monkeypatch, OPEN, routing=HOLD) as switch:
+        member = employee(phones, switch, "103")
+        caller = phones(user="390611112222")
+        call = caller.call(switch.uri("390212345600"))
+        incoming = member.wait_incoming(timeout=10)
+        caller.record(call, tmp_path / "waiting.wav")  # early media (183)
+        time.sleep(2.0)
+        assert caller.states(call)[-1] == "EARLY"
+        member.answer(incoming.call)
+        caller.wait_state(call, "CONFIRMED", timeout=10)
+        caller.hangup(call)
+        [record] = switch.wait_calls(1)
+    samples, _ = read_wav(tmp_path / "waiting.wav")
+    assert rms(samples[:8000]) > 0.02, "the waiting caller hears music"
+    assert record.disposition == "answered"
+
+
+EMPTY = """
+[[routing.lines]]
+did = "+39 02 1234 5600"
+trunk = "demo-operator"
+plan = "sales"
+
+[[routing.plans]]
+name = "sales"
+destination = "queue:night"
+{plan_extra}
+
+[[routing.queues]]
+name = "night"
+members = []
+no_answer = "forward:+39 06 4444 4444"
+{queue_extra}
+"""
+
+
+def test_empty_queue_with_a_number_forwards_at_once(  # F-ROUTE-5, F-ROUTE-11
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    port = free_port()
+    with routed_switch(tmp_path, monkeypatch, OPEN, routing=EMPTY,
+                       operator_port=port) as switch:
+        with operator(port, "390644444444", "390611112222") as far:
+            result = client_call(switch, "+390611112222", ANSWERED).run(30)
+            forwarded = far.wait(15)
+        assert result.all_successful, result.summary()
+        assert forwarded.all_successful, forwarded.summary()
+        [record] = switch.wait_calls(1)
+    assert record.direction == "forwarded"

@@ -135,11 +135,11 @@ def rate_step(system: System, ctx: Context, scenario: str, rate: float, calls: i
     meter.start()
     outcome = sipp.run(timeout=calls / rate + 60)
     cpu = meter.stop()
-    return _step(system, rate, calls, outcome, cpu)
+    return _step(system, rate, calls, outcome, cpu, offered_rate=rate)
 
 
 def _step(system: System, load: float, attempted: int, outcome: SippOutcome,
-          cpu: float, note: str = "") -> Step:
+          cpu: float, note: str = "", offered_rate: float | None = None) -> Step:
     if not system.healthy():
         note = (note + "; " if note else "") + "process under test died"
     failed = max(attempted - outcome.successful, 0)
@@ -148,7 +148,9 @@ def _step(system: System, load: float, attempted: int, outcome: SippOutcome,
                 p50_ms=outcome.percentile(0.5), p95_ms=outcome.percentile(0.95),
                 achieved_rate=outcome.completion_rate(), seconds=outcome.seconds,
                 rss_mib=rss_mib(system.pid),
-                passed=passes(attempted, failed, cpu) and system.healthy(), note=note)
+                passed=passes(attempted, failed, cpu, offered_rate=offered_rate,
+                              achieved_rate=outcome.completion_rate()) and system.healthy(),
+                note=note)
 
 
 def held_step(system: System, ctx: Context, count: int, setup_rate: float,

@@ -15,6 +15,7 @@ from typing import Any
 
 MAX_FAILURE_RATIO = 0.001
 MAX_CPU_PERCENT = 80.0
+MIN_ACHIEVED = 0.95  # of the offered rate, for rate steps
 
 
 @dataclass(frozen=True, slots=True)
@@ -39,9 +40,15 @@ class Step:
         return asdict(self)
 
 
-def passes(attempted: int, failed: int, cpu_percent: float) -> bool:
-    """The pass criterion: < 0.1 % failed, CPU < 80 % of one core."""
+def passes(attempted: int, failed: int, cpu_percent: float, *,
+           offered_rate: float | None = None, achieved_rate: float | None = None) -> bool:
+    """The pass criterion: < 0.1 % failed, CPU < 80 % of one core and, for a
+    rate step, at least 95 % of the offered rate achieved (a saturated system
+    that completes every call, only late, has not kept up)."""
     if attempted <= 0:
+        return False
+    if (offered_rate is not None and achieved_rate is not None
+            and achieved_rate < MIN_ACHIEVED * offered_rate):
         return False
     return failed / attempted < MAX_FAILURE_RATIO and cpu_percent < MAX_CPU_PERCENT
 

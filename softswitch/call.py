@@ -272,6 +272,7 @@ class Call:
         self.caller_answered = True
         self.caller.answer(body)
         self.host.publish(LegAnswered(self.id, 0, self.host.wall()))
+        self._timers.append(self.host.call_later(self.info.max_duration, self._max_duration))
         return True
 
     def caller_media(self) -> bool:
@@ -519,7 +520,9 @@ class Call:
             self._fail(_best([*self.failures, Release(480, "no answer", False)]))
 
     def _max_duration(self) -> None:
-        if self.phase is Phase.ANSWERED:
+        if self.phase is Phase.RINGING and self.caller_answered:  # still in menus or voicemail
+            self.finish(Disposition.MAX_DURATION, "maximum call duration reached")
+        elif self.phase is Phase.ANSWERED:
             for leg in (self.caller, self.callee):
                 if leg is not None:
                     leg.end(0)

@@ -101,3 +101,15 @@ def test_unanswered_dialled_extension_forwards_to_its_mobile(  # F-ROUTE-2, F-RO
         [record] = switch.wait_calls(1)
         legs = switch.legs(record.id)
     assert [leg.direction for leg in legs if leg.role == "callee"] == ["inbound", "forwarded"]
+
+
+def test_wrong_extension_plays_a_notice_then_continues(  # F-ROUTE-2
+        phones: Callable[..., Phone], tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    with routed_switch(tmp_path, monkeypatch, OPEN, routing=GREETING) as switch:
+        member = employee(phones, switch, "103")
+        caller, call = greeted(phones, switch)
+        caller.dial_dtmf(call, "109")
+        member.wait_incoming(timeout=15)  # after the notice, the plan's queue
+        caller.hangup(call)
+        switch.wait_calls(1)
+    assert "Play(prompt='invalid_extension'" in switch.log()

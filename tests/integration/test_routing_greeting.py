@@ -113,3 +113,17 @@ def test_wrong_extension_plays_a_notice_then_continues(  # F-ROUTE-2
         caller.hangup(call)
         switch.wait_calls(1)
     assert "Play(prompt='invalid_extension'" in switch.log()
+
+
+def test_in_band_tones_during_the_greeting_select_the_extension(  # F-ROUTE-2, F-MEDIA-1
+        phones: Callable[..., Phone], tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    routing = GREETING + '\n[media]\ninband_dtmf = "always"\n'
+    with routed_switch(tmp_path, monkeypatch, OPEN, routing=routing) as switch:
+        bob = employee(phones, switch, "102")
+        caller, call = greeted(phones, switch)
+        caller.dial_dtmf(call, "102", method="inband")
+        bob.wait_incoming(timeout=15)
+        caller.hangup(call)
+        switch.wait_calls(1)
+    log = switch.log()
+    assert "digit 2 from a (inband)" in log and "(rfc4733)" not in log

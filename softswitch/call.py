@@ -7,6 +7,12 @@ the caller gets the most telling failure (RFC 3261 §16.7 rules, simplified
 to busy > decline > other 4xx > 5xx > 408/480). Mid-call offers (hold,
 unhold) are relayed leg to leg; REFER moves the far party to a new target.
 A ring timeout and the maximum call duration end it from the system side.
+
+A call on a line with a routing plan has a driver
+(:class:`~softswitch.route_runner.RouteRunner`): the switch may answer the
+caller itself to play prompts and collect digits, ring rounds of forks each
+for its own time, and ask the driver what next when nobody answers; a phone
+dialling the pickup code may take the ringing call (F-ROUTE-6).
 """
 
 from __future__ import annotations

@@ -17,17 +17,25 @@ dialling the pickup code may take the ringing call (F-ROUTE-6).
 
 from __future__ import annotations
 
-import enum
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
-from typing import Any, Protocol, TypeVar
+from typing import Any, TypeVar
 
 from media.sdp import SdpError
 from sipstack.dialog import InviteSession
-from sipstack.events import Address
+from softswitch.call_types import (
+    CallDriver,
+    CallHost,
+    CallInfo,
+    Cancelable,
+    Phase,
+    Target,
+    _best,
+    _rank,
+)
 from softswitch.callcontrol import (
     Acked,
     Answer,
@@ -44,15 +52,17 @@ from softswitch.cdr import (
     CallEnded,
     CallRecorded,
     CallStarted,
-    CdrFact,
     LegAnswered,
     LegEnded,
     LegStarted,
 )
-from softswitch.legs import Credentials, Leg, LegHost
+from softswitch.legs import Leg
 from softswitch.media_policy import PassThrough, SdpPolicy
 from softswitch.storage.records import Direction, Disposition, HangupSide, LegRole
 from softswitch.transfer import BlindTransfer
+
+# The value types live in softswitch.call_types; they are importable from here too.
+__all__ = ["Call", "CallDriver", "CallHost", "CallInfo", "Cancelable", "Phase", "Target"]
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -60,79 +70,6 @@ T = TypeVar("T")
 # Seconds the transferor's leg may stay up after a completed transfer before
 # the switch ends it (RFC 5589 §6: the transferor should BYE on the final NOTIFY).
 TRANSFEROR_GRACE = 2.0
-
-
-class Cancelable(Protocol):
-    def cancel(self) -> None: ...
-
-
-class CallDriver(Protocol):
-    """What steers a call through a line's routing (:mod:`softswitch.route_runner`)."""
-
-    def no_answer(self, failure: Release) -> bool: ...
-    def answered(self) -> None: ...
-    def on_media(self, name: str, args: tuple[Any, ...]) -> None: ...
-    def left_disposition(self) -> Disposition: ...
-    def close(self) -> None: ...
-
-
-class CallHost(LegHost, Protocol):
-    """What a call needs from the application besides what its legs need."""
-
-    def wall(self) -> datetime: ...
-    def call_later(self, delay: float, fn: Callable[[], None]) -> Cancelable: ...
-    def publish(self, fact: CdrFact) -> None: ...
-    def transfer_targets(self, call: Call, target: str, by_caller: bool) -> list[Target]: ...
-    def finished(self, call: Call) -> None: ...
-
-
-@dataclass(frozen=True, slots=True)
-class Target:
-    """One place to ring: Request-URI, where to send it, and who we say we are."""
-
-    uri: str
-    from_: str
-    to: str
-    destination: Address | None = None
-    credentials: Credentials | None = None
-    headers: tuple[tuple[str, str], ...] = ()
-    peer: str = ""
-
-
-@dataclass(frozen=True, slots=True)
-class CallInfo:
-    """The CDR's view of who called whom."""
-
-    caller: str
-    callee: str
-    direction: Direction
-    caller_name: str | None = None
-    trunk: str | None = None
-    ring_timeout: float = 30.0
-    max_duration: float = 3600.0
-
-
-class Phase(enum.Enum):
-    RINGING = "ringing"
-    ANSWERED = "answered"
-    ENDED = "ended"
-
-
-# Failure preference when every fork failed: lower wins.
-def _rank(status: int) -> int:
-    if status in (486, 600):
-        return 0
-    if status in (603, 403):
-        return 1
-    if 400 <= status < 500 and status not in (408, 480, 487):
-        return 2
-    if status >= 500:
-        return 3
-    return 4
-
-
-def _best(failures: list[Release]) -> Release:
-    return min(failures, key=lambda r: (_rank(r.status), r.status))
 
 
 @dataclass

@@ -71,3 +71,10 @@ def test_the_rule_checker_sees_imports(tmp_path: Path) -> None:
     probe = tmp_path / "probe.py"
     probe.write_text("import asyncio\nfrom time import monotonic\nfrom . import x\n")
     assert _top(_imports(probe)) == {"asyncio", "time"}
+
+
+def test_test_modules_have_unique_basenames() -> None:
+    """tests/ has no packages, so two test modules with one basename break the
+    collection of the whole suite."""
+    names = [p.name for p in (ROOT / "tests").rglob("test_*.py")]
+    assert sorted({n for n in names if names.count(n) > 1}) == []

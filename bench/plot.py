@@ -1,4 +1,5 @@
-"""One PNG per suite: the load on x; success ratio, CPU % and p95 setup time on y.
+"""One PNG per suite: the load on x; success ratio, CPU % and p95 setup time on y
+(a suite's figures may rename the three panels: keys ``success``, ``cpu``, ``p95``).
 
 Each system of the suite (the softswitch and its peers) is one line in each
 of the three panels, so peers read side by side with ours.
@@ -29,8 +30,10 @@ def _p95(step: dict[str, Any]) -> float | None:
     return None if value is None else float(value)
 
 
-PANELS: tuple[tuple[str, Callable[[dict[str, Any]], float | None]], ...] = (
-    ("success ratio", _success), ("CPU % of one core", _cpu), ("p95 setup time (ms)", _p95))
+# (key in a suite's figures that renames the panel, default label, value)
+PANELS: tuple[tuple[str, str, Callable[[dict[str, Any]], float | None]], ...] = (
+    ("success", "success ratio", _success), ("cpu", "CPU % of one core", _cpu),
+    ("p95", "p95 setup time (ms)", _p95))
 
 
 def plot_suite(name: str, figures: dict[str, Any], path: Path) -> Path:
@@ -41,13 +44,13 @@ def plot_suite(name: str, figures: dict[str, Any], path: Path) -> Path:
         if not steps:
             continue
         xs = [s["load"] for s in steps]
-        for axis, (_label, value) in zip(axes, PANELS, strict=True):
+        for axis, (_key, _label, value) in zip(axes, PANELS, strict=True):
             points = [(x, value(s)) for x, s in zip(xs, steps, strict=True)
                       if value(s) is not None]
             if points:
                 axis.plot(*zip(*points, strict=True), marker="o", label=system)
-    for axis, (label, _value) in zip(axes, PANELS, strict=True):
-        axis.set_ylabel(label)
+    for axis, (key, label, _value) in zip(axes, PANELS, strict=True):
+        axis.set_ylabel(figures.get(key, label))
         axis.grid(True, alpha=0.3)
     axes[1].axhline(80, color="red", linestyle="--", linewidth=0.8)
     axes[0].legend(loc="lower left")

@@ -51,6 +51,21 @@ def _check_steps(steps: list[dict[str, Any]], cores: int) -> None:
         assert step["p95_ms"] is None or step["p95_ms"] >= step["p50_ms"] >= 0
 
 
+def _check_media(result: dict[str, Any], recorded: bool) -> None:
+    """Packets, not calls, are the attempts: 2 streams a call at 50 packets/s
+    for the 1 s warm-up plus the measured seconds; relayed ≈ 100/s a call."""
+    assert result["recorded"] is recorded and result["workers"] == 1
+    seconds = result["seconds_per_step"]
+    for step in result["systems"]["softswitch"]["steps"]:
+        expected = step["load"] * 100 * (seconds + 1)
+        assert 0.8 * expected <= step["attempted"] <= 1.1 * expected, step
+        assert 0.8 * step["load"] * 100 <= step["achieved_rate"] <= 1.1 * step["load"] * 100
+        assert step["p95_ms"] <= 1000 and abs(step["seconds"] - seconds) < 1
+        assert ("WAV files" in step["note"]) is recorded
+        if recorded and step["failed"] == 0:
+            assert f"; {int(step['load'])} WAV files" in step["note"], step["note"]
+
+
 @pytest.mark.timeout(170)
 @pytest.mark.parametrize("suite", list(SUITES))
 def test_quick_suite_writes_json_and_plot(suite: str, tmp_path: Path) -> None:
@@ -73,6 +88,8 @@ def test_quick_suite_writes_json_and_plot(suite: str, tmp_path: Path) -> None:
     for name, peer in result["systems"].items():
         if name != "softswitch" and peer["steps"]:
             _check_steps(peer["steps"], machine["cores"])
+    if suite.startswith("rtp-"):
+        _check_media(result, recorded=suite == "rtp-recorded")
     if suite == "setup-rate":
         assert "sipp-only" in result["ratios"]
         assert result["systems"]["sipp-only"]["ceiling"] is not None
@@ -101,5 +118,30 @@ def test_tester_scenarios_register_and_take_a_trunk_call(tmp_path: Path) -> None
                           rate=10, service=config.DID).run(30)
         assert called.successful == 3, (called.workdir, switch.log()[-2000:])
         assert len(called.rtts_ms) == 3
+    finally:
+        switch.stop()
+
+
+@pytest.mark.timeout(90)
+def test_tester_scenario_plays_rtp_from_a_pcap(tmp_path: Path) -> None:
+    """trunk_call_pcap.xml plays sip-tester's g711a.pcap into a trunk call to
+    the DID, answered by a SIPp UAS registered as the extension."""
+    pcap = Path("/usr/share/sip-tester/g711a.pcap")
+    if not pcap.exists():
+        pytest.fail(f"{pcap} is missing (Debian package sip-tester ships it)")
+    port = free_port()
+    switch = Switch(tmp_path, config.switch_config(port, tmp_path / "var", 2)).start()
+    target = f"127.0.0.1:{port}"
+    try:
+        uas_port = free_port()
+        registered = Sipp("register_auth.xml", tmp_path / "register", target=target, calls=1,
+                          service="1000", port=uas_port,
+                          extra=["-ap", config.password("1000")]).run(20)
+        assert registered.successful == 1, registered.workdir
+        with Background(Sipp("uas_answer.xml", tmp_path / "uas", port=uas_port,
+                             extra=["-aa", "-rtp_echo"])):
+            called = Sipp("trunk_call_pcap.xml", tmp_path / "call", target=target, calls=1,
+                          rate=1, service=config.DID).run(40)
+        assert called.successful == 1, (called.workdir, switch.log()[-2000:])
     finally:
         switch.stop()

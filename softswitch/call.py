@@ -476,7 +476,10 @@ class Call:
         """What the media worker reports about this call."""
         if self.driver is not None and self.phase is Phase.RINGING:
             self.driver.on_media(name, args)
-        if name == "played" and self._announcing is not None and self.phase is Phase.RINGING:
+        if (name in ("played", "error") and self._announcing is not None
+                and self.phase is Phase.RINGING):
+            # The notice ended, or could not be played (no espeak-ng, say):
+            # either way the callee rings now rather than never.
             targets, self._announcing = self._announcing, None
             self._ring(targets)
         elif name == "timeout" and self.phase is Phase.ANSWERED:
@@ -484,7 +487,7 @@ class Call:
                          f"for {float(args[1]):.0f} s", media_timeout=True)
         elif name == "digit":
             log.info("call %s: digit %s from %s (%s)", self.id, args[1], args[0], args[2])
-        elif name == "error":
+        if name == "error":
             log.warning("call %s: media: %s", self.id, args[0])
 
     def hang_up(self, reason: str, media_timeout: bool = False) -> None:

@@ -94,3 +94,21 @@ def test_uploaded_notice_is_heard_before_the_callee_rings(
         [record] = switch.wait_calls(1)
     assert abs(dominant_frequency(heard[rate // 4:], rate) - 1500) < 30
     assert record.recording is not None and Path(record.recording).exists()
+
+
+def test_callee_still_rings_when_the_notice_cannot_be_played(
+        phones: Callable[..., Phone], tmp_path: Path) -> None:  # F-MEDIA-3
+    blocked = tmp_path / "not-a-directory"
+    blocked.write_text("prompts cannot be stored under a file")
+    extra = (f'[media]\nprompts_dir = "{blocked}"\n'
+             "[recording]\ninternal_calls = true\nannouncement = true\n")
+    with SwitchProcess(tmp_path, extra=extra) as switch:
+        alice = registered(phones, switch, "101")
+        bob = registered(phones, switch, "102")
+        call = alice.call(switch.uri("102"))
+        incoming = bob.wait_incoming(timeout=15)
+        bob.answer(incoming.call)
+        alice.wait_state(call, "CONFIRMED", timeout=10)
+        alice.hangup(call)
+        [record] = switch.wait_calls(1)
+    assert record.disposition == "answered" and record.recording is not None

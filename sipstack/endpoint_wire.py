@@ -48,13 +48,17 @@ def flow_of(request: Request, source: Address) -> Address | None:
     """Where requests back to the sender of ``request`` must go instead of its
     Contact: the connection it came over (§18.2.2 spirit, RFC 5626), or its
     NAT binding when the Contact names another host; None to follow Contact."""
-    if source.transport != "udp":
-        return source
     contacts = request.contacts
-    uri = contacts[0].uri if contacts else request.from_.uri
-    if not isinstance(uri, SipURI):
+    return flow_for(contacts[0].uri if contacts else request.from_.uri, source)
+
+
+def flow_for(contact: URI, source: Address) -> Address | None:
+    """The rule behind :func:`flow_of`, for a contact already known (a
+    registrar binding): the source when it is a connection or the contact
+    names another host than the one the message came from, else None."""
+    if source.transport != "udp" or not isinstance(contact, SipURI):
         return source
-    host = uri.host[1:-1] if uri.host.startswith("[") else uri.host
+    host = contact.host[1:-1] if contact.host.startswith("[") else contact.host
     return None if host == source.host else source
 
 

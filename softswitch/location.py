@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from dataclasses import dataclass
 
+from sipstack.endpoint_wire import flow_for
 from sipstack.errors import SipError
 from sipstack.events import Address
 from sipstack.uri import SipURI
@@ -36,14 +37,11 @@ class Binding:
         """Where requests to this contact go: the flow the REGISTER came over
         when that is a connection or the phone is behind NAT (its Contact
         names another host), else None to follow the Contact URI itself."""
-        if self.source.transport != "udp":
-            return self.source
         try:
             uri = SipURI.parse(self.contact)
         except SipError:
             return self.source
-        host = uri.host[1:-1] if uri.host.startswith("[") else uri.host
-        return None if host == self.source.host else self.source
+        return flow_for(uri, self.source)
 
     def expires_in(self, now: float) -> int:
         return max(0, round(self.expires_at - now))

@@ -1,8 +1,8 @@
 """The whole configuration: one TOML document, validated into an immutable :class:`Config`.
 
 Sections live in their own modules (``sip``, ``calls``, ``directory``,
-``trunks``, ``routing``); the cross-key rules in ``checks``. Validating a :class:`Config`
-runs both, and raises :class:`ConfigError` listing every problem.
+``trunks``, ``routing``, ``clients``); the cross-key rules in ``checks``.
+Validating a :class:`Config` runs both, and raises :class:`ConfigError` listing every problem.
 """
 
 from __future__ import annotations
@@ -18,6 +18,7 @@ from sqlalchemy.exc import ArgumentError
 
 from softswitch.config.calls import CallSettings
 from softswitch.config.checks import run_rules
+from softswitch.config.clients import Client, client_rules
 from softswitch.config.directory import Extension
 from softswitch.config.errors import ConfigError, Issue, issues_from_validation
 from softswitch.config.media import MediaSettings, RecordingSettings
@@ -25,6 +26,7 @@ from softswitch.config.routing import RoutingSettings
 from softswitch.config.sip import RegistrarSettings, SipSettings
 from softswitch.config.trunks import Trunk
 from softswitch.config.types import Flag, Port, Section, TrunkName
+from softswitch.routing.clients import StaticClients
 
 __all__ = ["Config", "DatabaseSettings"]
 
@@ -83,10 +85,14 @@ class Config(Section):
         default_factory=RoutingSettings,
         description="Plans for incoming calls per number or trunk (F-ROUTE-2..9).",
     )
+    clients: tuple[Client, ...] = Field(
+        default=(),
+        description="Known callers and the employee responsible for each (F-ROUTE-4).",
+    )
 
     @model_validator(mode="after")
     def _cross_checks(self) -> Config:
-        issues = run_rules(self)
+        issues = run_rules(self) + list(client_rules(self))
         if issues:
             raise ConfigError(issues)
         return self
@@ -126,6 +132,11 @@ class Config(Section):
     @cached_property
     def _trunks_by_name(self) -> dict[str, Trunk]:
         return {trunk.name: trunk for trunk in self.trunks}
+
+    @cached_property
+    def client_directory(self) -> StaticClients:
+        """The built-in client directory: ``[[clients]]`` (F-ROUTE-4)."""
+        return StaticClients((client.number, client.owner) for client in self.clients)
 
     def extension(self, number: str) -> Extension | None:
         """The extension with this number, enabled or not."""

@@ -206,6 +206,12 @@ class Plan(Section):
     invalid_extension_prompt: PromptName = "invalid_extension"
     extension_no_answer: Literal["hangup", "mobile", "voicemail"] = Field(
         default="hangup", description="When an extension rung as a destination does not answer.")
+    owner_routing: Flag = Field(
+        default=False, description="A known caller ([[clients]]) first rings the employee "
+                                   "responsible for it (F-ROUTE-4).")
+    owner_no_answer: Literal["continue", "mobile", "voicemail"] = Field(
+        default="continue", description="When the responsible employee does not answer: the "
+                                        "plan's destination, the employee's mobile or voicemail.")
     hours: Hours | None = None
     out_of_hours: DestinationField | None = Field(
         default=None, description="Where calls go outside working hours.")

@@ -29,6 +29,7 @@ if TYPE_CHECKING:
     from softswitch.config.directory import Extension
     from softswitch.config.routing import Plan
     from softswitch.config.trunks import Trunk
+    from softswitch.routing.clients import ClientDirectory
 
 __all__ = ["inbound_router", "is_pickup_code", "route_from_extension", "route_from_trunk"]
 
@@ -62,10 +63,11 @@ def _dialled_line(trunk: Trunk, dialled: str | None,
 
 
 def inbound_router(config: Config, trunk: Trunk, dialled: str | None, to_user: str | None,
-                   caller: str) -> LineRouter | None:
+                   caller: str, clients: ClientDirectory | None = None) -> LineRouter | None:
     """The router for a call from ``trunk`` to ``dialled`` (Request-URI user) or
     ``to_user`` (To user) from ``caller`` (From user); None when the trunk
-    serves no such number (answer 404)."""
+    serves no such number (answer 404). ``clients`` names the caller's
+    responsible employee (F-ROUTE-4); the configured ``[[clients]]`` by default."""
     if trunk.to_header_routing and to_user:
         extension = config.extension(to_user)
         if extension is not None and extension.enabled:
@@ -77,7 +79,9 @@ def inbound_router(config: Config, trunk: Trunk, dialled: str | None, to_user: s
         if binding is not None and (binding.did is not None or extension_number is None):
             plan = config.routing.plan(binding.plan)
             if plan is not None:
-                return LineRouter(InboundLine(config, trunk, did, plan), caller)
+                owner = ((clients or config.client_directory).owner_of(caller)
+                         if plan.owner_routing else None)
+                return LineRouter(InboundLine(config, trunk, did, plan), caller, owner)
     if extension_number is not None:
         line = InboundLine(config, trunk, did, _extension_plan(extension_number))
         return LineRouter(line, caller)

@@ -6,7 +6,9 @@ and asked for the first step, then for the next one each time a step ends:
 - ``first_step``: a blacklisted caller is refused (F-ROUTE-8); outside working
   hours the out-of-hours destination applies, and the caller may be
   blacklisted (F-ROUTE-7); otherwise the greeting (F-ROUTE-2) or the plan's
-  destination.
+  normal routing.
+- normal routing: a known caller's responsible employee first, when the plan
+  asks for it (F-ROUTE-4), then the plan's destination.
 - ``after_greeting`` / ``after_menu``: what the caller dialled.
 - ``after_no_answer``: an extension or a queue round nobody answered.
 - ``backup``: the line's backup number, when a route cannot be carried out
@@ -68,6 +70,8 @@ class LineRouter:
 
     line: InboundLine
     caller: str
+    owner: str | None = None
+    """The extension responsible for the caller in the client directory (F-ROUTE-4)."""
 
     def _enabled(self, number: str) -> bool:
         extension = self.line.config.extension(number)
@@ -90,6 +94,17 @@ class LineRouter:
             collect = DigitCollection(extensions=self._extensions()) \
                 if plan.extension_dialing else None
             return Next(Greet(plan.greeting, collect))
+        return self._normal(now, state)
+
+    def _normal(self, now: datetime, state: RoutingState) -> Next:
+        """The plan's destination, or first the employee responsible for a known
+        caller when that employee can take the call (F-ROUTE-4)."""
+        plan, owner = self.line.plan, self.owner
+        if (plan.owner_routing and owner is not None and self._enabled(owner)
+                and state.is_registered(owner)):
+            then = (plan.destination if plan.owner_no_answer == "continue"
+                    else _NO_ANSWER[plan.owner_no_answer](owner))
+            return Next(RingExtension(owner, no_answer=then))
         return self.resolve(plan.destination, now, state)
 
     def _out_of_hours(self, caller: str | None, now: datetime, state: RoutingState) -> Next:
@@ -108,10 +123,10 @@ class LineRouter:
         plan = self.line.plan
         number = entry.removesuffix("#")
         if not number or not plan.extension_dialing:
-            return self.resolve(plan.destination, now, state)
+            return self._normal(now, state)
         if self._enabled(number):
             return self._ring(number, plan.dialled_no_answer, now, state)
-        following = self.resolve(plan.destination, now, state)
+        following = self._normal(now, state)
         return Next(Play(plan.invalid_extension_prompt, following.step), following.effects)
 
     def after_menu(self, visit: MenuVisit, entry: str | None, now: datetime,
@@ -193,7 +208,7 @@ class LineRouter:
             case d.Continue():
                 if isinstance(plan.destination, d.Continue):
                     return self.backup()
-                return self.resolve(plan.destination, now, state)
+                return self._normal(now, state)
         raise ValueError(f"not a destination: {destination!r}")
 
     def _voicemail(self, box: str) -> RecordVoicemail:

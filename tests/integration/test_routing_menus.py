@@ -106,3 +106,19 @@ def test_no_key_after_the_retries_goes_to_on_failure(  # F-ROUTE-3
         caller.hangup(call)
         switch.wait_calls(1)
     assert sales.incoming_calls() == []
+
+
+def test_extension_dialled_in_the_menu_rings_that_employee(  # F-ROUTE-3
+        phones: Callable[..., Phone], tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Key 1 is also the first digit of 104: the menu waits for more digits."""
+    routing = MENUS.replace('on_failure = "extension:102"',
+                            'on_failure = "extension:102"\nextension_dialing = true')
+    with routed_switch(tmp_path, monkeypatch, OPEN, routing=routing) as switch:
+        bob = employee(phones, switch, "102")
+        support = employee(phones, switch, "104")
+        caller, call = greeted(phones, switch)
+        press(caller, call, "1", "0", "4")
+        support.wait_incoming(timeout=10)
+        caller.hangup(call)
+        switch.wait_calls(1)
+    assert bob.incoming_calls() == []

@@ -11,7 +11,13 @@ seam:
   to time, so that after a crash the end time is known to within one period;
 - :meth:`CdrRecorder.recover_interrupted` (start-up) finishes calls a dead
   process left ``active``, ending them at their last heartbeat;
-- :meth:`CdrRecorder.flush` (shutdown) finishes the calls still up.
+- :meth:`CdrRecorder.flush` (shutdown) finishes the calls still up;
+- a call the routing refuses before anything rings (:class:`CallRefused`:
+  blacklist, working hours, no line for the number) is one row inserted
+  already ``ended``: never answered, duration and billable time 0;
+- a call whose routing forwarded it through a trunk (a leg of direction
+  ``forwarded``) ends with direction ``forwarded`` whatever it started as
+  (F-ROUTE-11): the end of a call reads its legs (``storage.statements``).
 
 Both of the latter mark the call ``interrupted`` with end reason
 ``process stopped`` and bill it up to its end time. Each node of a cluster
@@ -34,6 +40,7 @@ from softswitch.storage import (
     PROCESS_STOPPED,
     CallEnd,
     CallRecord,
+    CallState,
     Direction,
     Disposition,
     HangupSide,
@@ -92,6 +99,26 @@ class CallEnded:
 
 
 @dataclass(frozen=True, slots=True)
+class CallRefused:
+    """A call refused before anything rang (F-ROUTE-7, F-ROUTE-8, no line):
+    the whole call in one fact. ``sip_status`` is the final response the
+    caller got, ``disposition`` says why (``BLACKLISTED``, ``CLOSED``, or
+    what the status means), ``end_reason`` the routing's own sentence."""
+
+    call_id: str
+    sip_call_id: str
+    caller: str
+    callee: str
+    direction: Direction
+    at: datetime
+    disposition: Disposition
+    sip_status: int
+    end_reason: str
+    caller_name: str | None = None
+    trunk: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
 class CallRecorded:
     """The call is being recorded to ``path`` (linked from its CDR)."""
 
@@ -127,8 +154,8 @@ class LegEnded:
     hangup_side: HangupSide | None = None
 
 
-CdrFact = (CallStarted | CallAnswered | CallEnded | CallRecorded | LegStarted | LegAnswered
-           | LegEnded)
+CdrFact = (CallStarted | CallAnswered | CallEnded | CallRefused | CallRecorded | LegStarted
+           | LegAnswered | LegEnded)
 
 
 def utc_now() -> datetime:
@@ -145,6 +172,7 @@ class CdrRecorder:
             CallStarted: self._call_started,
             CallAnswered: lambda f: AnswerCall(f.call_id, f.at),
             CallEnded: _call_ended,
+            CallRefused: self._call_refused,
             LegStarted: _leg_started,
             LegAnswered: lambda f: AnswerLeg(f.call_id, f.index, f.at),
             LegEnded: lambda f: EndLeg(f.call_id, f.index,
@@ -179,6 +207,16 @@ class CdrRecorder:
             callee=fact.callee, direction=fact.direction, start_time=fact.at,
             caller_name=fact.caller_name, trunk=fact.trunk, node=self._node,
             heartbeat=fact.at))
+
+    def _call_refused(self, fact: CallRefused) -> Write:
+        return InsertCall(CallRecord(
+            id=fact.call_id, sip_call_id=fact.sip_call_id, caller=fact.caller,
+            callee=fact.callee, direction=fact.direction, start_time=fact.at,
+            caller_name=fact.caller_name, trunk=fact.trunk, node=self._node,
+            end_time=fact.at, duration=0.0, billable_seconds=0.0,
+            disposition=fact.disposition, sip_status=fact.sip_status,
+            sip_cause=str(fact.sip_status), hangup_side=HangupSide.SYSTEM,
+            end_reason=fact.end_reason, state=CallState.ENDED, heartbeat=fact.at))
 
     def heartbeat(self, now: datetime | None = None) -> int:
         """Stamp this node's active calls as alive; returns how many."""

@@ -13,6 +13,7 @@ from __future__ import annotations
 import logging
 import uuid
 from dataclasses import dataclass
+from datetime import datetime
 from typing import TYPE_CHECKING
 
 from media.recorder import recording_path
@@ -22,6 +23,8 @@ from sipstack.errors import SipError
 from sipstack.headers import NameAddr
 from sipstack.uri import SipURI
 from softswitch.call import Call, CallInfo, Target
+from softswitch.callcontrol import disposition_for
+from softswitch.cdr import CallRefused
 from softswitch.config.directory import Extension
 from softswitch.config.trunks import Trunk
 from softswitch.legs import Credentials
@@ -34,13 +37,16 @@ from softswitch.routing import (
     Refuse,
     RingExtension,
     RingQueue,
+    RoutingState,
     Step,
     inbound_router,
+    is_open,
     is_pickup_code,
     pickup_call,
     route_from_extension,
 )
-from softswitch.storage.records import Direction
+from softswitch.routing.state import number_digits
+from softswitch.storage.records import Direction, Disposition
 
 if TYPE_CHECKING:
     from softswitch.app import Softswitch
@@ -60,6 +66,20 @@ class Caller:
 
 def _user(uri: object) -> str | None:
     return uri.user_text if isinstance(uri, SipURI) else None
+
+
+def refusal_disposition(router: LineRouter, refuse: Refuse, now: datetime,
+                        state: RoutingState) -> Disposition:
+    """Why the first step of a line's routing refused a call, for its CDR:
+    the caller is blacklisted (F-ROUTE-8; the router looks at this first),
+    the line is closed (F-ROUTE-7), or what the status itself means."""
+    routing, hours = router.line.config.routing, router.line.plan.hours
+    caller = number_digits(router.caller)
+    if caller is not None and (caller in routing.blacklist or state.is_blacklisted(caller)):
+        return Disposition.BLACKLISTED
+    if hours is not None and not is_open(hours, now):
+        return Disposition.CLOSED
+    return disposition_for(refuse.status)
 
 
 class InviteHandler:
@@ -137,19 +157,24 @@ class InviteHandler:
         router = inbound_router(app.config, trunk, _user(request.uri), _user(request.to.uri),
                                 caller.number)
         if router is None:
-            app.endpoint.answer(event.session, 404, app.now())
+            self._refuse(event, caller, trunk, _user(request.uri) or _user(request.to.uri) or "",
+                         Refuse(404, "number not served on this trunk"), Disposition.UNAVAILABLE)
             return
+        now = app.routing_now()
         try:
-            first = router.first_step(app.routing_now(), app.routing_state)
+            first = router.first_step(now, app.routing_state)
         except Exception:
             log.exception("routing a call from %s on %s failed", caller.number, trunk.name)
             first = router.backup()
         if isinstance(first.step, Refuse):
+            # Why, before the effects: closing may put the caller on the blacklist.
+            why = refusal_disposition(router, first.step, now, app.routing_state)
             for effect in first.effects:
                 app.routing_state.apply(effect)
             log.info("call from %s on %s refused with %d: %s", caller.number, trunk.name,
                      first.step.status, first.step.reason)
-            app.endpoint.answer(event.session, first.step.status, app.now())
+            self._refuse(event, caller, trunk, router.line.did or _user(request.uri) or "",
+                         first.step, why)
             return
         info = self._routed_info(caller, trunk, router, first.step, _user(request.uri))
         call = self._new_call(event, caller, info)
@@ -159,6 +184,16 @@ class InviteHandler:
         call.driver = runner
         call.begin()
         runner.start(first)
+
+    def _refuse(self, event: IncomingCall, caller: Caller, trunk: Trunk, callee: str,
+                refuse: Refuse, disposition: Disposition) -> None:
+        """Answer a trunk call the routing refused, and record it as a call
+        that ended at once (its CDR row: F-ROUTE-7, F-ROUTE-8)."""
+        app = self.app
+        app.endpoint.answer(event.session, refuse.status, app.now())
+        app.publish(CallRefused(uuid.uuid4().hex, event.request.call_id, caller.number, callee,
+                                Direction.INBOUND, app.wall(), disposition, refuse.status,
+                                refuse.reason, caller.name, trunk.name))
 
     def _routed_info(self, caller: Caller, trunk: Trunk, router: LineRouter,
                      step: Step, dialled: str | None) -> CallInfo:

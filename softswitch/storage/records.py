@@ -30,7 +30,12 @@ class Direction(enum.StrEnum):
 
 
 class Disposition(enum.StrEnum):
-    """How a call ended, for reports and billing."""
+    """How a call ended, for reports and billing.
+
+    ``BLACKLISTED`` and ``CLOSED`` are calls the routing refused before
+    anything rang: the caller is on the blacklist (F-ROUTE-8), or the line is
+    outside its working hours and its plan refuses (F-ROUTE-7).
+    """
 
     ANSWERED = "answered"
     BUSY = "busy"
@@ -42,6 +47,8 @@ class Disposition(enum.StrEnum):
     MAX_DURATION = "max_duration"
     MEDIA_TIMEOUT = "media_timeout"
     INTERRUPTED = "interrupted"
+    BLACKLISTED = "blacklisted"
+    CLOSED = "closed"
 
 
 class HangupSide(enum.StrEnum):

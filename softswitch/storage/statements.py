@@ -20,12 +20,23 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
 
-from sqlalchemy import Connection, Dialect, and_, bindparam, delete, insert, select, update
+from sqlalchemy import (
+    Connection,
+    Dialect,
+    and_,
+    bindparam,
+    case,
+    delete,
+    exists,
+    insert,
+    select,
+    update,
+)
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.sql.expression import Executable
 
-from softswitch.storage.records import CallState
+from softswitch.storage.records import CallState, Direction
 from softswitch.storage.tables import call_legs, calls, registrations
 
 Params = Mapping[str, Any]
@@ -53,10 +64,17 @@ SET_RECORDING = (update(calls).where(calls.c.id == bindparam("p_call"))
                  .values(recording=bindparam("p_path")))
 CALL_TIMES = select(calls.c.start_time, calls.c.answer_time).where(
     calls.c.id == bindparam("p_call"), calls.c.state == _ACTIVE)
+# A call routing forwarded through a trunk ends as a forwarded call, billed as
+# outbound (F-ROUTE-11), whatever direction it started with: its forwarded leg
+# is the fact, so the end reads it rather than trusting a flag of its own.
+_FORWARDED: Any = bindparam("direction_forwarded", Direction.FORWARDED.value)
+_HAS_FORWARDED_LEG = exists().where(call_legs.c.call_id == calls.c.id,
+                                    call_legs.c.direction == _FORWARDED)
 END_CALL = (update(calls).where(calls.c.id == bindparam("p_call"))
             .values({name: bindparam(f"p_{name}") for name in (
                 "end_time", "duration", "billable_seconds", "disposition", "sip_status",
-                "sip_cause", "hangup_side", "end_reason", "state", "heartbeat")}))
+                "sip_cause", "hangup_side", "end_reason", "state", "heartbeat")})
+            .values(direction=case((_HAS_FORWARDED_LEG, _FORWARDED), else_=calls.c.direction)))
 END_OPEN_LEGS = (
     update(call_legs)
     .where(call_legs.c.call_id == bindparam("p_call"), call_legs.c.end_time.is_(None))

@@ -44,6 +44,7 @@ from softswitch.media_policy import Anchored, PassThrough, SdpPolicy
 from softswitch.persistence import Persistence
 from softswitch.registrar import Registrar, RegistrarSettings
 from softswitch.routing import MemoryRoutingState, RingingCall, Step
+from softswitch.storage.routing_sync import RoutingStateStore
 from softswitch.trunks import TrunkRegistrations
 
 log = logging.getLogger("softswitch")
@@ -101,6 +102,7 @@ class Softswitch:
             lambda number: bool(self.location.lookup(number, self.wall_now())),
             config.routing.member_status, config.routing.blacklist)
         self.routing_now = _routing_clock(os.environ.get(FAKE_NOW_VARIABLE))
+        self.routing_store: RoutingStateStore | None = None  # opened with storage at start
         self.ids: IdFactory = RandomIds(config.sip.realm)
         self.endpoint: Endpoint = self._make_endpoint()
         self.runner: Runner | None = None
@@ -141,6 +143,11 @@ class Softswitch:
         if recovered:
             log.warning("finished %d call records left open by an earlier run",
                         len(recovered))
+        # Statuses set from the phones and numbers blacklisted by routing in an
+        # earlier run come back; later changes are stored as they happen.
+        self.routing_store = RoutingStateStore(self.persistence.storage, self.wall)
+        await self.routing_store.attach(self.routing_state,
+                                        lambda n: self.config.extension(n) is not None)
         await self._resolve_trunks()
         await asyncio.to_thread(self._prepare_prompts)
         if self.config.media.anchor:
@@ -203,6 +210,8 @@ class Softswitch:
         if self.runner is not None:
             await self.runner.close()
         await self.media.stop()
+        if self.routing_store is not None:
+            await asyncio.to_thread(self.routing_store.close)
         if self.persistence is not None:
             await self.persistence.close()
         self._stopped.set()

@@ -4,21 +4,29 @@ Routing functions only read a :class:`RoutingState`; what they decide to change
 comes back as effects (:mod:`softswitch.routing.decisions`) that the engine
 applies with :meth:`MemoryRoutingState.apply`. Member status (F-ROUTE-5) starts
 from ``routing.member_status`` in the configuration and is changed at run time
-with :meth:`MemoryRoutingState.set_status`; the run-time blacklist (F-ROUTE-8)
-adds to the configured one.
+with :meth:`MemoryRoutingState.set_status` (the status feature codes dialled
+from an employee's phone); the run-time blacklist (F-ROUTE-8) adds to the
+configured one. Each run-time change is also reported, as a :data:`Change`, to
+the observer the engine installs, which stores it; at start-up the stored
+changes come back through :meth:`MemoryRoutingState.restore`.
 """
 
 from __future__ import annotations
 
 import enum
+import logging
 from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Protocol
 
 from softswitch.numbers import InvalidNumberError, digits
 from softswitch.routing.decisions import AddToBlacklist, Effect, Rang
 
-__all__ = ["MemberStatus", "MemoryRoutingState", "RoutingState", "number_digits"]
+__all__ = ["Blacklisted", "Change", "MemberStatus", "MemoryRoutingState", "RoutingState",
+           "StatusChanged", "number_digits"]
+
+log = logging.getLogger("softswitch.routing")
 
 
 class MemberStatus(enum.Enum):
@@ -27,6 +35,25 @@ class MemberStatus(enum.Enum):
     WORKING = "working"
     BREAK = "break"
     NOT_STARTED = "not_started"
+
+
+@dataclass(frozen=True, slots=True)
+class StatusChanged:
+    """An employee's working state was changed at run time."""
+
+    extension: str
+    status: MemberStatus
+
+
+@dataclass(frozen=True, slots=True)
+class Blacklisted:
+    """A number (digits) was added to the blacklist at run time."""
+
+    number: str
+
+
+Change = StatusChanged | Blacklisted
+"""A run-time change of the routing state, as the observer sees it."""
 
 
 def number_digits(text: str | None) -> str | None:
@@ -74,6 +101,18 @@ class MemoryRoutingState:
         self._blacklist = {d for d in (number_digits(n) for n in blacklist) if d}
         self._last_rung: dict[str, datetime] = {}
         self._last_in_turn: dict[str, str] = {}
+        self._observer: Callable[[Change], None] = lambda change: None
+
+    def observe(self, observer: Callable[[Change], None]) -> None:
+        """Report every later run-time change (status, blacklist) to ``observer``."""
+        self._observer = observer
+
+    def restore(self, statuses: Mapping[str, MemberStatus], blacklist: Iterable[str]) -> None:
+        """Lay changes stored by an earlier run over the configured starting
+        point: a stored status wins over the configured one, stored blacklist
+        numbers join the configured ones. Nothing is reported to the observer."""
+        self._statuses.update(statuses)
+        self._blacklist.update(d for d in (number_digits(n) for n in blacklist) if d)
 
     def is_registered(self, extension: str) -> bool:
         return self._registered(extension)
@@ -91,9 +130,14 @@ class MemoryRoutingState:
         found = number_digits(number)
         return found is not None and found in self._blacklist
 
-    def set_status(self, extension: str, status: MemberStatus) -> None:
-        """Start or end an employee's working day or break."""
+    def set_status(self, extension: str, status: MemberStatus, why: str = "") -> None:
+        """Start or end an employee's working day or break (logged and reported
+        even when the status does not change: the employee asked for it)."""
+        previous = self.status(extension)
         self._statuses[extension] = status
+        log.info("extension %s is now %s (was %s)%s", extension, status.value, previous.value,
+                 f": {why}" if why else "")
+        self._observer(StatusChanged(extension, status))
 
     def blacklist(self) -> frozenset[str]:
         """Every refused number, as digits."""
@@ -103,8 +147,9 @@ class MemoryRoutingState:
         """Record what a routing decision changed."""
         if isinstance(effect, AddToBlacklist):
             found = number_digits(effect.number)
-            if found is not None:
+            if found is not None and found not in self._blacklist:
                 self._blacklist.add(found)
+                self._observer(Blacklisted(found))
         elif isinstance(effect, Rang):
             for member in effect.members:
                 self._last_rung[member] = effect.at

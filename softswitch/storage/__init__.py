@@ -1,5 +1,6 @@
-"""Storage seam of the softswitch: call detail records (F-OPS-3) and registrar
-bindings (F-SIP-5, the RFC 3261 §10 location service made durable).
+"""Storage seam of the softswitch: call detail records (F-OPS-3), registrar
+bindings (F-SIP-5, the RFC 3261 §10 location service made durable) and the
+routing state changed at run time (F-ROUTE-5 member status, F-ROUTE-8 blacklist).
 
 :class:`Storage` is the protocol the rest of the application depends on;
 :func:`open_storage` returns the SQLAlchemy implementation for a URL: SQLite
@@ -138,6 +139,24 @@ class Storage(Protocol):
         ...
 
     def purge_expired(self, now: datetime) -> int: ...
+
+    # routing state changed at run time
+    def save_member_status(self, extension: str, status: str, at: datetime) -> None:
+        """Record an employee's latest working state (``working``, ``break``,
+        ``not_started``), replacing the one before."""
+        ...
+
+    def member_statuses(self) -> dict[str, str]:
+        """Every stored working state, by extension."""
+        ...
+
+    def add_blacklisted(self, number: str, at: datetime) -> bool:
+        """Add a number (digits) the switch blacklisted; False when already there."""
+        ...
+
+    def blacklisted(self) -> list[str]:
+        """Every number the switch blacklisted at run time."""
+        ...
 
 
 def open_storage(url: str = DEFAULT_URL) -> Storage:

@@ -30,7 +30,7 @@ from typing import Any
 
 from sqlalchemy import Connection, Engine, select
 
-from softswitch.storage import rows
+from softswitch.storage import routing_state, rows
 from softswitch.storage import statements as st
 from softswitch.storage.engine import is_memory, is_sqlite, make_engine
 from softswitch.storage.records import (
@@ -210,6 +210,24 @@ class SqlStorage:
 
     def purge_expired(self, now: datetime) -> int:
         return self._write_all((PurgeExpired(now),))[0]
+
+    # -- routing state changed at run time (F-ROUTE-5, F-ROUTE-8) -----------
+
+    def save_member_status(self, extension: str, status: str, at: datetime) -> None:
+        with self._writing() as conn:
+            routing_state.save_member_status(conn, extension, status, at)
+
+    def member_statuses(self) -> dict[str, str]:
+        with self._reading() as conn:
+            return routing_state.member_statuses(conn)
+
+    def add_blacklisted(self, number: str, at: datetime) -> bool:
+        with self._writing() as conn:
+            return routing_state.add_blacklisted(conn, number, at)
+
+    def blacklisted(self) -> list[str]:
+        with self._reading() as conn:
+            return routing_state.blacklisted(conn)
 
     def _select_bindings(self, now: datetime, *where: Any) -> list[Binding]:
         stmt = (

@@ -1,4 +1,5 @@
-"""The SQL schema: ``calls``, ``call_legs`` and ``registrations``.
+"""The SQL schema: ``calls``, ``call_legs``, ``registrations``, and the routing
+state changed at run time: ``member_status`` and ``blacklist_additions``.
 
 SQLAlchemy Core tables, portable between SQLite and PostgreSQL. Times are
 stored as UTC without a zone (SQLite has no zone-aware type, and a naive value
@@ -118,6 +119,24 @@ registrations = Table(
     Column("reg_id", Integer),
     UniqueConstraint("aor", "contact", name="uq_registrations_aor_contact"),
     Index("ix_registrations_expires_at", "expires_at"),
+)
+
+# Routing state changed at run time (F-ROUTE-5, F-ROUTE-8), laid over the
+# configuration's starting point at start-up. One row per employee: the last
+# status set; one row per number the switch blacklisted by itself.
+member_status = Table(
+    "member_status",
+    metadata,
+    Column("extension", String(32), primary_key=True),
+    Column("status", String(16), nullable=False),
+    Column("changed_at", UtcDateTime, nullable=False),
+)
+
+blacklist_additions = Table(
+    "blacklist_additions",
+    metadata,
+    Column("number", String(64), primary_key=True),
+    Column("added_at", UtcDateTime, nullable=False),
 )
 
 

@@ -77,6 +77,28 @@ SPEECH: dict[str, dict[str, str]] = {
         "fr": "Nos bureaux sont fermés. Veuillez rappeler pendant les heures d'ouverture.",
         "es": "Nuestra oficina está cerrada. Llame de nuevo en horario de atención.",
     },
+    # Confirmations of the status feature codes an employee dials (F-ROUTE-5)
+    "status_working": {
+        "en": "You are signed in. Queue calls will ring your phone.",
+        "it": "Siete collegati. Le chiamate in coda squilleranno sul vostro telefono.",
+        "pl": "Jesteś zalogowany. Połączenia z kolejki będą dzwonić na Twoim telefonie.",
+        "fr": "Vous êtes connecté. Les appels en file sonneront sur votre poste.",
+        "es": "Ha iniciado sesión. Las llamadas en cola sonarán en su teléfono.",
+    },
+    "status_break": {
+        "en": "You are on a break. Queue calls will not ring your phone.",
+        "it": "Siete in pausa. Le chiamate in coda non squilleranno sul vostro telefono.",
+        "pl": "Masz przerwę. Połączenia z kolejki nie będą dzwonić na Twoim telefonie.",
+        "fr": "Vous êtes en pause. Les appels en file ne sonneront pas sur votre poste.",
+        "es": "Está en pausa. Las llamadas en cola no sonarán en su teléfono.",
+    },
+    "status_not_started": {
+        "en": "You are signed off. Queue calls will not ring your phone.",
+        "it": "Siete scollegati. Le chiamate in coda non squilleranno sul vostro telefono.",
+        "pl": "Jesteś wylogowany. Połączenia z kolejki nie będą dzwonić na Twoim telefonie.",
+        "fr": "Vous êtes déconnecté. Les appels en file ne sonneront pas sur votre poste.",
+        "es": "Ha cerrado sesión. Las llamadas en cola no sonarán en su teléfono.",
+    },
     "thank_you": {"en": "Thank you.", "it": "Grazie.", "pl": "Dziękujemy.", "fr": "Merci.",
                   "es": "Gracias."},
     "goodbye": {"en": "Goodbye.", "it": "Arrivederci.", "pl": "Do widzenia.",

@@ -268,7 +268,8 @@ def routing_plans_complete(config: Config) -> Iterator[Issue]:
 
 def routing_members_exist(config: Config) -> Iterator[Issue]:
     """Queue members and employees with a starting state are extensions; the
-    pickup code is not one."""
+    pickup code and the status codes are not, and no status code is the
+    pickup code."""
     routing = config.routing
     for i, queue in enumerate(routing.queues):
         for j, member in enumerate(queue.members):
@@ -284,6 +285,19 @@ def routing_members_exist(config: Config) -> Iterator[Issue]:
     if config.extension(routing.pickup_code) is not None:
         yield Issue("routing.pickup_code",
                     f"{routing.pickup_code} is an extension number; choose e.g. '*8'")
+    yield from _status_code_clashes(config)
+
+
+def _status_code_clashes(config: Config) -> Iterator[Issue]:
+    """A status feature code (F-ROUTE-5) is neither the pickup code nor an
+    extension number: the phone dialling it must reach exactly one thing."""
+    routing = config.routing
+    for code in routing.status_codes:
+        path = f"routing.status_codes.{code}"
+        if code == routing.pickup_code:
+            yield Issue(path, f"{code} is also the pickup code (routing.pickup_code)")
+        if config.extension(code) is not None:
+            yield Issue(path, f"{code} is an extension number; choose e.g. '*72'")
 
 
 RULES: tuple[Rule, ...] = (

@@ -7,8 +7,9 @@ destination the call goes to. Destinations are compact strings
 (``"queue:sales"``, see :mod:`softswitch.routing.destinations`) naming voice
 menus (``[[routing.menus]]``), queue groups (``[[routing.queues]]``), shared
 voicemail boxes (``[[routing.voicemail]]``), extensions and numbers. The
-blacklist, the pickup code, the default backup number and the employees'
-starting working state are global. Cross-key rules live in ``checks``.
+blacklist, the pickup code, the status feature codes, the default backup
+number and the employees' starting working state are global. Cross-key rules
+live in ``checks``.
 """
 
 from __future__ import annotations
@@ -48,7 +49,7 @@ def _name(value: str) -> str:
     return value
 
 
-def _pickup_code(value: str) -> str:
+def _code(value: str) -> str:
     if not _CODE.fullmatch(value):
         raise ValueError(f"a code is 1 to 8 keypad keys (0-9, * and #), not {value!r}")
     return value
@@ -77,6 +78,9 @@ def _holiday_code(value: str) -> str:
                          "'IT', optionally with a subdivision: 'US-CA')") from None
     return value
 
+
+Code = Annotated[str, AfterValidator(_code)]
+"""A feature code dialled from a phone: 1 to 8 keypad keys, e.g. ``*8``."""
 
 Name = Annotated[str, AfterValidator(_name)]
 """A name other settings refer to (plan, menu, queue, box, prompt)."""
@@ -238,8 +242,13 @@ class Line(Section):
 class RoutingSettings(Section):
     """Routing of incoming calls."""
 
-    pickup_code: Annotated[str, AfterValidator(_pickup_code)] = Field(
+    pickup_code: Code = Field(
         default="*8", description="Dialled to take a call ringing a colleague (F-ROUTE-6).")
+    status_codes: dict[Code, MemberStatus] = Field(
+        default_factory=dict,
+        description="Codes an employee dials from the desk phone to set the working state "
+                    "queue groups see, e.g. { \"*71\" = \"working\", \"*72\" = \"break\", "
+                    "\"*73\" = \"not_started\" } (F-ROUTE-5).")
     blacklist: tuple[PhoneNumber, ...] = Field(default=(), description="Refused callers.")
     blacklist_status: int = Field(default=603, ge=400, le=699, strict=True,
                                   description="SIP status answering a blacklisted caller.")

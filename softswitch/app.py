@@ -143,8 +143,7 @@ class Softswitch:
         if recovered:
             log.warning("finished %d call records left open by an earlier run",
                         len(recovered))
-        # Statuses set from the phones and numbers blacklisted by routing in an
-        # earlier run come back; later changes are stored as they happen.
+        # Run-time statuses and blacklisted numbers of earlier runs come back.
         self.routing_store = RoutingStateStore(self.persistence.storage, self.wall)
         await self.routing_store.attach(self.routing_state,
                                         lambda n: self.config.extension(n) is not None)

@@ -52,7 +52,9 @@ strategy = "in_turn"
 
 def dial_code(phone: Phone, switch: SwitchProcess, code: str, heard: Path | None = None
               ) -> None:
-    """Dial a feature code; the switch answers, confirms and hangs up itself."""
+    """Dial a feature code; the switch answers, confirms and hangs up itself
+    once the prompt has played (well before its 15 s safety limit)."""
+    began = time.monotonic()
     call = phone.call(switch.uri(code))
     phone.wait_state(call, "CONFIRMED", timeout=10)
     if heard is not None:
@@ -61,6 +63,7 @@ def dial_code(phone: Phone, switch: SwitchProcess, code: str, heard: Path | None
         phone.stop_record(call)
     state = phone.wait_state(call, "DISCONNECTED", timeout=20)
     assert state.code in (0, 200), state  # the switch's BYE, not a failure
+    assert time.monotonic() - began < 10, "hung up when the confirmation ended"
 
 
 def rung_members(switch: SwitchProcess, team: dict[str, Phone], calls: int) -> list[str]:
@@ -102,7 +105,7 @@ def test_break_and_back_from_the_desk_phone(  # F-ROUTE-5
         ("104", "internal", "answered")] * 2
 
 
-def test_status_and_blacklist_survive_a_restart(  # F-ROUTE-5, F-ROUTE-8
+def test_status_and_blacklist_survive_a_restart(  # F-ROUTE-5, F-ROUTE-7, F-ROUTE-8
         phones: Callable[..., Phone], tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     routing = ROUTING.replace('out_of_hours = "forward:+39 06 7777 7777"',
                               "out_of_hours_blacklist = true")

@@ -164,7 +164,7 @@ SCHEMA_CASES: list[tuple[str, Callable[[Data], None], str]] = [
     ("unknown top-level key",
      lambda d: d.update(zzz=1),
      "zzz: unknown key; expected one of: demo, data_dir, default_outbound_trunk, sip, "
-     "database, calls, registrar, media, recording, extensions, trunks, routing"),
+     "database, calls, registrar, media, recording, extensions, trunks, routing, clients"),
     ("missing required key",
      lambda d: d["extensions"][2].pop("password"),
      "extensions[2].password: required key is missing"),
@@ -537,7 +537,7 @@ def test_check_config_main_lists_every_error(tmp_path: Path,
     assert err.splitlines() == [
         "sip.listeners[0].transport: Input should be 'udp' or 'tcp' (got 'tls')",
         "bogus: unknown key; expected one of: demo, data_dir, default_outbound_trunk, sip, "
-        "database, calls, registrar, media, recording, extensions, trunks, routing",
+        "database, calls, registrar, media, recording, extensions, trunks, routing, clients",
         f"{path}: 2 errors",
     ]
 

@@ -25,14 +25,16 @@ def password(extension: str) -> str:
 
 
 def switch_config(port: int, data_dir: Path, extensions: int = 10,
-                  max_call_duration: int = 7200) -> str:
-    """A softswitch TOML configuration with ``extensions`` extensions."""
+                  max_call_duration: int = 7200, anchor: bool = True) -> str:
+    """A softswitch TOML configuration with ``extensions`` extensions; with
+    ``anchor`` false the switch passes SDP through and never touches RTP."""
     lines = [f'demo = false\ndata_dir = "{data_dir}"\n',
              '[sip]\nuser_agent = "softswitch-bench"\ndigest_algorithms = ["MD5"]\n',
              f'[[sip.listeners]]\ntransport = "udp"\nhost = "127.0.0.1"\nport = {port}\n',
              f"[calls]\nring_timeout = 30\nmax_call_duration = {max_call_duration}\n"
              "session_expires = 7200\n",
-             "[registrar]\nmin_expires = 60\nmax_expires = 7200\ndefault_expires = 3600\n"]
+             "[registrar]\nmin_expires = 60\nmax_expires = 7200\ndefault_expires = 3600\n",
+             f"[media]\nanchor = {str(anchor).lower()}\n"]
     for i in range(extensions):
         ext = number(i)
         lines.append(f'[[extensions]]\nnumber = "{ext}"\npassword = "{password(ext)}"\n')

@@ -57,15 +57,18 @@ class System:
 
 class SoftswitchSystem(System):
     """``softswitch run`` with ``extensions`` extensions; the first ``callees``
-    of them registered to one SIPp UAS (``uas_answer.xml``)."""
+    of them registered to one SIPp UAS (``uas_answer.xml``). With ``anchor``
+    false the switch relays signalling only (``[media] anchor = false``)."""
 
     name = "softswitch"
 
-    def __init__(self, ctx: Context, extensions: int, callees: int = 0) -> None:
-        self.folder = ctx.folder("softswitch")
+    def __init__(self, ctx: Context, extensions: int, callees: int = 0, *,
+                 anchor: bool = True, name: str = "softswitch") -> None:
+        self.name = name
+        self.folder = ctx.folder(name)
         self.port = free_port()
         self.switch = Switch(self.folder, config.switch_config(
-            self.port, self.folder / "var", max(extensions, callees, 1)))
+            self.port, self.folder / "var", max(extensions, callees, 1), anchor=anchor))
         self.callees = callees
         self.uas: Background | None = None
         self.target = f"{LOOPBACK}:{self.port}"

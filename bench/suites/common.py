@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -35,17 +35,30 @@ def step_system(system: System, ctx: Context, scenario: str, *, service: str | N
 
 
 def with_peers(ctx: Context, ours: dict[str, Any],
-               measure_peer: Callable[[System], dict[str, Any]]) -> dict[str, Any]:
-    """Our figures beside every peer's, and ours ÷ peer for the ceilings."""
-    systems: dict[str, Any] = {"softswitch": ours}
+               measure_peer: Callable[[System], dict[str, Any]],
+               variants: Mapping[str, dict[str, Any]] | None = None) -> dict[str, Any]:
+    """Our figures beside every peer's, and ours ÷ peer for the ceilings.
+
+    ``variants`` are more of our own systems (another configuration of the
+    switch) shown beside ``ours``; each gets its own ratios to every peer
+    under ``variant_ratios``, while ``ratios`` stays that of ``ours``."""
+    systems: dict[str, Any] = {"softswitch": ours, **(variants or {})}
     ratios: dict[str, float | None] = {}
+    extra: dict[str, dict[str, float | None]] = {name: {} for name in variants or {}}
     for name, peer in peer_systems(ctx):
         if isinstance(peer, str):
             systems[name] = {"ceiling": None, "capped": False, "steps": [], "note": peer}
-            ratios[name] = None
-            continue
-        systems[name] = measure_peer(peer)
+        else:
+            systems[name] = measure_peer(peer)
         theirs = systems[name]["ceiling"]
-        ratios[name] = round(ours["ceiling"] / theirs, 3) \
-            if ours["ceiling"] and theirs else None
-    return {"systems": systems, "ratios": ratios}
+        ratios[name] = _ratio(ours["ceiling"], theirs)
+        for variant, figures in (variants or {}).items():
+            extra[variant][name] = _ratio(figures["ceiling"], theirs)
+    result = {"systems": systems, "ratios": ratios}
+    if variants:
+        result["variant_ratios"] = extra
+    return result
+
+
+def _ratio(ours: float | None, theirs: float | None) -> float | None:
+    return round(ours / theirs, 3) if ours and theirs else None

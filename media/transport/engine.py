@@ -37,6 +37,9 @@ class _WorkerProcess:
     process: subprocess.Popen[bytes]
     control: socket.socket
     calls: int = 0
+    # commands posted and not sent yet, with the sockets that travel with them
+    outbox: list[tuple[tuple[Any, ...], tuple[socket.socket, ...]]] = field(
+        default_factory=list)
 
 
 class PortPool:
@@ -48,7 +51,8 @@ class PortPool:
         self._next = itertools.cycle(range(self.low, self.high - 1, 2))
         self.span = (self.high - self.low) // 2
 
-    def bind(self) -> tuple[socket.socket, socket.socket]:
+    def bind(self) -> tuple[socket.socket, socket.socket, int]:
+        """A bound (RTP, RTCP) socket pair and the RTP port."""
         family = socket.AF_INET6 if ":" in self.host else socket.AF_INET
         for _ in range(self.span):
             port = next(self._next)
@@ -61,7 +65,7 @@ class PortPool:
                 rtp.close()
                 rtcp.close()
                 continue
-            return rtp, rtcp
+            return rtp, rtcp, port
         raise OSError(f"no free RTP port pair in {self.low}-{self.high} on {self.host}")
 
 
@@ -75,19 +79,14 @@ class MediaCall:
     ports: dict[str, int] = field(default_factory=dict)
     closed: bool = False
 
-    def _send(self, *message: Any, fds: list[int] | None = None) -> None:
+    def _send(self, *message: Any, sockets: tuple[socket.socket, ...] = ()) -> None:
         if not self.closed:
-            self.engine.send(self.worker, message, fds)
+            self.engine.post(self.worker, message, sockets)
 
     def add_leg(self, leg: str) -> int:
         """Bind the leg's ports; returns the RTP port for its SDP."""
-        rtp, rtcp = self.engine.ports.bind()
-        port = int(rtp.getsockname()[1])
-        try:
-            self._send(P.LEG, self.call_id, leg, fds=[rtp.fileno(), rtcp.fileno()])
-        finally:
-            rtp.close()
-            rtcp.close()
+        rtp, rtcp, port = self.engine.ports.bind()
+        self._send(P.LEG, self.call_id, leg, sockets=(rtp, rtcp))
         self.ports[leg] = port
         return port
 
@@ -144,6 +143,7 @@ class MediaEngine:
         self.calls: dict[str, MediaCall] = {}
         self._loop: asyncio.AbstractEventLoop | None = None
         self._stopping = False
+        self._flush_handle: asyncio.Handle | None = None
 
     async def start(self) -> None:
         self._loop = asyncio.get_running_loop()
@@ -159,7 +159,8 @@ class MediaEngine:
         process = subprocess.Popen(args, pass_fds=[theirs.fileno()], stdin=subprocess.DEVNULL,
                                    cwd=Path(__file__).resolve().parents[2])
         theirs.close()
-        ours.setblocking(False)
+        # Blocking for sends (a worker slow to read holds the loop, as a full
+        # pipe would); reads never block (MSG_DONTWAIT).
         worker = _WorkerProcess(index, process, ours)
         assert self._loop is not None
         self._loop.add_reader(ours.fileno(), self._on_worker, worker)
@@ -172,21 +173,48 @@ class MediaEngine:
         worker.calls += 1
         call = MediaCall(self, call_id, worker)
         self.calls[call_id] = call
-        self.send(worker, (P.OPEN, call_id, self.rtp_timeout), None)
+        self.post(worker, (P.OPEN, call_id, self.rtp_timeout))
         return call
+
+    def post(self, worker: _WorkerProcess, message: tuple[Any, ...],
+             sockets: tuple[socket.socket, ...] = ()) -> None:
+        """Queue ``message`` (and ``sockets``, handed over and closed here) for
+        ``worker``. What a loop iteration posts goes in one packet at its end:
+        a call's commands come in bursts (open, two legs, configure each)."""
+        if self._flush_handle is None:
+            assert self._loop is not None
+            self._flush_handle = self._loop.call_soon(self._flush)
+        worker.outbox.append((message, sockets))
 
     def send(self, worker: _WorkerProcess, message: tuple[Any, ...],
              fds: list[int] | None) -> None:
-        worker.control.setblocking(True)
+        """Send ``message`` now, after anything posted to ``worker`` before."""
+        self._flush_worker(worker)
+        P.send(worker.control, message, fds)
+
+    def _flush(self) -> None:
+        self._flush_handle = None
+        for worker in self.workers:
+            if worker.outbox:
+                try:
+                    self._flush_worker(worker)
+                except OSError as exc:  # the worker is gone: _on_worker reports it
+                    log.debug("media worker %d: %s", worker.index, exc)
+
+    def _flush_worker(self, worker: _WorkerProcess) -> None:
+        outbox, worker.outbox = worker.outbox, []
         try:
-            P.send(worker.control, message, fds)
+            for chunk in P.batches(outbox):
+                P.send_batch(worker.control, chunk)
         finally:
-            worker.control.setblocking(False)
+            for _, sockets in outbox:
+                for sock in sockets:
+                    sock.close()
 
     def _on_worker(self, worker: _WorkerProcess) -> None:
         while True:
             try:
-                message, _ = P.receive(worker.control)
+                message, _ = P.receive(worker.control, socket.MSG_DONTWAIT)
             except BlockingIOError:
                 return
             except OSError:

@@ -69,11 +69,18 @@ class Worker:
             if message is None:
                 self.done.set()
                 return
-            try:
-                self._handle(message, fds)
-            except Exception as exc:  # one bad command must not stop the worker
-                log.exception("media command %r failed", message[:3])
-                self._emit(P.ERROR, str(message[1]), f"{type(exc).__name__}: {exc}")
+            if message[0] == P.BATCH:
+                for command, own in P.unbatch(message[2], fds):
+                    self._run(command, own)
+            else:
+                self._run(message, fds)
+
+    def _run(self, message: tuple[Any, ...], fds: list[int]) -> None:
+        try:
+            self._handle(message, fds)
+        except Exception as exc:  # one bad command must not stop the worker
+            log.exception("media command %r failed", message[:3])
+            self._emit(P.ERROR, str(message[1]), f"{type(exc).__name__}: {exc}")
 
     def _handle(self, message: tuple[Any, ...], fds: list[int]) -> None:
         name, call_id, *args = message

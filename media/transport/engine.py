@@ -28,6 +28,10 @@ from media.transport import protocol as P
 
 log = logging.getLogger("media.engine")
 
+# Posted commands wait this long so the calls set up meanwhile share a packet
+# (and a worker wake-up); RTP that arrives first waits in the leg's socket.
+FLUSH_DELAY = 0.002
+
 EventHandler = Callable[[tuple[Any, ...]], None]
 
 
@@ -143,7 +147,7 @@ class MediaEngine:
         self.calls: dict[str, MediaCall] = {}
         self._loop: asyncio.AbstractEventLoop | None = None
         self._stopping = False
-        self._flush_handle: asyncio.Handle | None = None
+        self._flush_handle: asyncio.TimerHandle | None = None
 
     async def start(self) -> None:
         self._loop = asyncio.get_running_loop()
@@ -179,11 +183,12 @@ class MediaEngine:
     def post(self, worker: _WorkerProcess, message: tuple[Any, ...],
              sockets: tuple[socket.socket, ...] = ()) -> None:
         """Queue ``message`` (and ``sockets``, handed over and closed here) for
-        ``worker``. What a loop iteration posts goes in one packet at its end:
-        a call's commands come in bursts (open, two legs, configure each)."""
+        ``worker``. What is posted within :data:`FLUSH_DELAY` goes in one
+        packet: a call's commands come in bursts (open, two legs, configure
+        each), and under load several calls' bursts share it."""
         if self._flush_handle is None:
             assert self._loop is not None
-            self._flush_handle = self._loop.call_soon(self._flush)
+            self._flush_handle = self._loop.call_later(FLUSH_DELAY, self._flush)
         worker.outbox.append((message, sockets))
 
     def send(self, worker: _WorkerProcess, message: tuple[Any, ...],

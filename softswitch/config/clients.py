@@ -35,9 +35,9 @@ def client_rules(config: Config) -> Iterator[Issue]:
     seen: dict[str, int] = {}
     for index, client in enumerate(config.clients):
         if config.extension(client.owner) is None:
-            yield Issue(f"clients.{index}.owner", f"no extension {client.owner}")
+            yield Issue(f"clients[{index}].owner", f"no extension {client.owner}")
         if client.number in seen:
-            yield Issue(f"clients.{index}.number",
-                        f"{client.number} is already listed as clients.{seen[client.number]}")
+            yield Issue(f"clients[{index}].number",
+                        f"{client.number} is already listed as clients[{seen[client.number]}]")
         else:
             seen[client.number] = index

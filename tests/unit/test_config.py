@@ -433,6 +433,7 @@ def test_every_rule_error_is_listed_at_once_f_ops_2() -> None:
         "default_outbound_trunk: no trunk named 'nope' (trunks: 'demo-operator')",
         "trunks[0].numbers[0].extension: DID 390212345678 routes to extension 199, "
         "which is not defined in [[extensions]]",
+        "clients[0].owner: no extension 102",
     ]
 
 

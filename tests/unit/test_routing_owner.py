@@ -109,5 +109,5 @@ def test_clients_are_checked_against_extensions_f_route_4() -> None:
     with pytest.raises(ConfigError) as caught:
         Config.from_data(data)
     text = str(caught.value)
-    assert "clients.0.owner: no extension 199" in text
-    assert "clients.1.number: 393475551234 is already listed as clients.0" in text
+    assert "clients[0].owner: no extension 199" in text
+    assert "clients[1].number: 393475551234 is already listed as clients[0]" in text

@@ -23,6 +23,8 @@ digit held for three windows.
 
 from __future__ import annotations
 
+from functools import lru_cache
+
 import numpy as np
 import numpy.typing as npt
 from numpy.lib.stride_tricks import sliding_window_view
@@ -56,6 +58,21 @@ def _ratio(db: float) -> float:
     return float(10.0 ** (db / 10.0))
 
 
+@lru_cache(maxsize=8)
+def _basis(rate: int, frame: int) -> npt.NDArray[np.float32]:
+    """The DFT terms of every probed frequency over one frame, shared by all
+    detectors of a rate (read only): building it is most of a detector's cost."""
+    tones = np.array(ROWS + COLUMNS)
+    probes = np.outer(tones, 1.0 + np.array(TOLERANCE_PROBES)).ravel()
+    freqs = np.concatenate([probes, 2 * tones])
+    phase = 2 * np.pi * np.outer(np.arange(frame), freqs) / rate
+    # columns: cos for each frequency, then sin; scaled so |X|^2 is the tone's
+    # peak amplitude squared
+    basis = (np.hstack([np.cos(phase), np.sin(phase)]) * (2.0 / frame)).astype(np.float32)
+    basis.flags.writeable = False
+    return basis
+
+
 class InbandDetector:
     """Key presses in mono int16 audio, fed in any chunks (20 ms frames are analysed).
 
@@ -70,14 +87,7 @@ class InbandDetector:
         self.rate = rate
         self.frame = rate * FRAME_MS // 1000
         self.hop = self.frame // 2
-        tones = np.array(ROWS + COLUMNS)
-        probes = np.outer(tones, 1.0 + np.array(TOLERANCE_PROBES)).ravel()
-        freqs = np.concatenate([probes, 2 * tones])
-        phase = 2 * np.pi * np.outer(np.arange(self.frame), freqs) / rate
-        # columns: cos for each frequency, then sin; scaled so |X|^2 is the tone's
-        # peak amplitude squared
-        self._basis = (np.hstack([np.cos(phase), np.sin(phase)]) * (2.0 / self.frame)) \
-            .astype(np.float32)
+        self._basis = _basis(rate, self.frame)
         self._min_amplitude2 = (32768.0 * 10 ** (MIN_LEVEL_DBFS / 20)) ** 2
         self._pending = np.zeros(0, dtype=np.float32)
         self._candidate: str | None = None  # digit of the last window

@@ -15,7 +15,6 @@ import hashlib
 import logging
 import os
 import random
-import socket
 import time
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
@@ -45,7 +44,7 @@ from softswitch.persistence import Persistence
 from softswitch.registrar import Registrar, RegistrarSettings
 from softswitch.routing import MemoryRoutingState, RingingCall, Step
 from softswitch.storage.routing_sync import RoutingStateStore
-from softswitch.trunks import TrunkRegistrations
+from softswitch.trunks.links import TrunkLinks
 
 log = logging.getLogger("softswitch")
 
@@ -108,18 +107,14 @@ class Softswitch:
         self.runner: Runner | None = None
         self.persistence: Persistence | None = None
         self.addresses: list[Address] = []
-        self._trunk_addresses: dict[str, Address] = {}
+        self.trunks = TrunkLinks(config.trunks, self.endpoint)
         self._tasks: list[asyncio.TimerHandle] = []
         self._stopped = asyncio.Event()
-        # Built at start, once the operators' host names are resolved.
-        self.registrations = TrunkRegistrations((), self.endpoint, self.endpoint.config.contact)
-        self._trunk_timer: asyncio.TimerHandle | None = None
         media = config.media
         self.media = MediaEngine(self._on_media_event, host=config.media_host,
                                  ports=(media.port_min, media.port_max),
                                  workers=media.workers or None, prompts=config.prompts_dir,
                                  rtp_timeout=media.rtp_timeout, language=media.language)
-        self._trunk_deadline: float | None = None
 
     # -- lifecycle ----------------------------------------------------------------
 
@@ -147,7 +142,7 @@ class Softswitch:
         self.routing_store = RoutingStateStore(self.persistence.storage, self.wall)
         await self.routing_store.attach(self.routing_state,
                                         lambda n: self.config.extension(n) is not None)
-        await self._resolve_trunks()
+        await self.trunks.resolve()
         await asyncio.to_thread(self._prepare_prompts)
         if self.config.media.anchor:
             await self.media.start()
@@ -160,12 +155,7 @@ class Softswitch:
             self.addresses.append(bound)
             log.info("listening on %s", bound)
         self._every(HEARTBEAT, self._heartbeat)
-        self.registrations = TrunkRegistrations(
-            self.config.trunks, self.endpoint, self.endpoint.config.contact,
-            jitter=random.random, destination=self.trunk_address)
-        self.registrations.start(self.now())
-        self.runner.pump()
-        self._arm_trunks()
+        self.trunks.start(loop, self.now, self.runner.pump)
         log.info("softswitch ready: %d extensions, %d trunks, %d bindings restored",
                  len(self.config.extensions), len(self.config.trunks),
                  self.location.count(self.wall_now()))
@@ -179,31 +169,19 @@ class Softswitch:
         except Exception as exc:  # announcements missing must not stop calls
             log.error("built-in prompts unavailable: %s", exc)
 
-    async def _resolve_trunks(self) -> None:
-        loop = asyncio.get_running_loop()
-        for trunk in self.config.trunks:
-            try:
-                infos = await loop.getaddrinfo(trunk.host, trunk.port, type=socket.SOCK_DGRAM)
-            except OSError as exc:
-                log.error("trunk %s: cannot resolve %s: %s", trunk.name, trunk.host, exc)
-                continue
-            host = str(infos[0][4][0])
-            self._trunk_addresses[trunk.name] = Address(trunk.transport, host, trunk.port)
-
     async def stop(self) -> None:
         """End every call (BYE/CANCEL), write their CDRs, close the sockets."""
         for call in list(self.calls.values()):
             call.hang_up("softswitch stopping")
         if self.runner is not None:
-            self.registrations.stop(self.now())
+            self.trunks.stop()
             self.runner.pump()
             await asyncio.sleep(0.2)  # let the BYEs, CANCELs and un-REGISTERs leave
             for _ in range(20):
-                if self.registrations.stopped:
+                if self.trunks.stopped:
                     break
                 await asyncio.sleep(0.1)
-        if self._trunk_timer is not None:
-            self._trunk_timer.cancel()
+        self.trunks.cancel_timer()
         for handle in self._tasks:
             handle.cancel()
         if self.runner is not None:
@@ -314,16 +292,10 @@ class Softswitch:
 
     def trunk_for_source(self, host: str) -> Trunk | None:
         """The trunk an INVITE from ``host`` belongs to, if it may send calls."""
-        for trunk in self.config.trunks:
-            if trunk.accepts_source(host):
-                return trunk
-            address = self._trunk_addresses.get(trunk.name)
-            if trunk.registers and address is not None and address.host == host:
-                return trunk
-        return None
+        return self.trunks.for_source(host)
 
     def trunk_address(self, trunk: Trunk) -> Address | None:
-        return self._trunk_addresses.get(trunk.name)
+        return self.trunks.address(trunk)
 
     # -- endpoint events ------------------------------------------------------------------
 
@@ -333,26 +305,6 @@ class Softswitch:
             call.on_media(message[0], message[2:])
             if self.runner is not None:
                 self.runner.pump()
-
-    def _arm_trunks(self) -> None:
-        """Keep one loop timer on the trunk registrations' next deadline."""
-        deadline = self.registrations.get_timer()
-        if deadline == self._trunk_deadline or self.runner is None:
-            return
-        if self._trunk_timer is not None:
-            self._trunk_timer.cancel()
-        self._trunk_deadline = deadline
-        self._trunk_timer = None
-        if deadline is not None:
-            self._trunk_timer = self.runner.loop.call_at(deadline, self._trunk_fire)
-
-    def _trunk_fire(self) -> None:
-        self._trunk_timer = None
-        self._trunk_deadline = None
-        self.registrations.handle_timer(self.now())
-        if self.runner is not None:
-            self.runner.pump()
-        self._arm_trunks()
 
     def _on_event(self, event: Any) -> None:
         if isinstance(event, SessionEvent):
@@ -398,7 +350,6 @@ class Softswitch:
                      outcome.reason)
 
     def _on_response(self, event: ResponseEvent) -> None:
-        if self.registrations.on_response(event, self.now()):
-            self._arm_trunks()
+        if self.trunks.on_response(event):
             return
         log.debug("response %d to %s", event.response.status, event.request.method)

@@ -27,6 +27,7 @@ from softswitch.callcontrol import disposition_for
 from softswitch.cdr import CallRefused
 from softswitch.config.directory import Extension
 from softswitch.config.trunks import Trunk
+from softswitch.feature_codes import handle_feature_code
 from softswitch.legs import Credentials
 from softswitch.route_runner import RouteRunner
 from softswitch.routing import (
@@ -107,6 +108,8 @@ class InviteHandler:
             caller = Caller(extension.number, extension.display_name, extension=extension)
             if is_pickup_code(app.config, _user(request.uri)):
                 self._pick_up(event, extension)
+                return
+            if handle_feature_code(app, event, extension):
                 return
             decision = route_from_extension(app.config, extension, _user(request.uri))
         self._carry_out(event, caller, decision)

@@ -86,3 +86,4 @@ def test_queue_nobody_answers_forwards_to_a_members_mobile(  # F-ROUTE-5, F-ROUT
     callees = [(leg.direction, leg.final_status) for leg in legs if leg.role == "callee"]
     assert callees[0] == ("inbound", 487)  # the member's phone, cancelled after its ring time
     assert callees[1][0] == "forwarded" and record.disposition == "answered"
+    assert record.direction == "forwarded"  # billed as an outbound call (F-ROUTE-11)

@@ -7,7 +7,8 @@ line in the same order, the first usable audio stream accepted with the first
 offered codec we support (offerer's order and payload type numbers kept) plus
 telephone-event, every other stream rejected with port 0, the direction
 mirrored as §6.1 requires. :func:`accept_answer` checks an answer to our offer
-(§7). :class:`Origin` keeps one leg's ``o=`` line: same session id, version
+(§7); :func:`common_codec` tells, without building an answer, whether one
+can be made. :class:`Origin` keeps one leg's ``o=`` line: same session id, version
 incremented only when the SDP sent on that leg changes (§8). A stream marked
 sendonly or inactive, or an RFC 2543 ``c=0.0.0.0``, puts the other side on hold
 (§8.4).
@@ -214,6 +215,14 @@ def answer(offer: SessionDescription, codecs: LocalCodecs, address: str, port: i
     negotiated = _negotiated(offer, stream, codec, codec.pt, te, te, remote_direction,
                              local_direction, mux)
     return origin.stamp(sd), negotiated
+
+
+def common_codec(offer: SessionDescription, codecs: LocalCodecs) -> RtpMap:
+    """The codec :func:`answer` would accept from ``offer`` (offerer's PT), found
+    without building the answer; raises the same :class:`SdpError` (488) when
+    no audio stream can be accepted. Checks an offer before any phone rings."""
+    _, stream = _acceptable_audio(offer)
+    return _first_supported(stream, codecs)
 
 
 def accept_answer(offer: SessionDescription, answer: SessionDescription) -> Negotiated:

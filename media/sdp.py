@@ -132,6 +132,12 @@ class RtpMap:
                 and self.clock_rate == other.clock_rate and self.channels == other.channels)
 
 
+def _digits(text: str) -> bool:
+    """``text`` is a non-empty run of ASCII digits (RFC 4566's DIGIT): other
+    Unicode digits pass ``str.isdigit`` but ``int`` refuses some of them."""
+    return text.isascii() and text.isdigit()
+
+
 def _values(attributes: tuple[Attribute, ...], name: str) -> tuple[str, ...]:
     return tuple(a.value or "" for a in attributes if a.name == name)
 
@@ -154,6 +160,9 @@ class MediaDescription:
     bandwidths: tuple[Bandwidth, ...] = ()
     attributes: tuple[Attribute, ...] = ()
     other: tuple[Line, ...] = ()
+    # The rtpmap lines parsed once: offer/answer asks for a codec per format.
+    _rtpmaps: dict[int, RtpMap] | None = field(default=None, init=False, repr=False,
+                                               compare=False)
 
     def attribute(self, name: str) -> str | None:
         """Value of the first ``a=name:value`` ('' for a flag), or None."""
@@ -162,22 +171,31 @@ class MediaDescription:
 
     def rtpmaps(self) -> dict[int, RtpMap]:
         """Explicit ``a=rtpmap`` lines by payload type (malformed ones skipped)."""
-        maps = (_parse_rtpmap(v) for v in _values(self.attributes, "rtpmap"))
-        return {m.pt: m for m in maps if m is not None}
+        return dict(self._parsed_rtpmaps())
+
+    def _parsed_rtpmaps(self) -> dict[int, RtpMap]:
+        if self._rtpmaps is None:
+            maps = (_parse_rtpmap(v) for v in _values(self.attributes, "rtpmap"))
+            object.__setattr__(self, "_rtpmaps", {m.pt: m for m in maps if m is not None})
+        assert self._rtpmaps is not None
+        return self._rtpmaps
 
     def codec(self, pt: int) -> RtpMap | None:
         """The format for ``pt``: its rtpmap, else the RFC 3551 static entry."""
+        found = self._parsed_rtpmaps().get(pt)
+        if found is not None:
+            return found
         static = STATIC_PAYLOAD_TYPES.get(pt)
-        return self.rtpmaps().get(pt) or (RtpMap(pt, *static) if static else None)
+        return RtpMap(pt, *static) if static else None
 
     def payload_types(self) -> tuple[int, ...]:
         """The formats that are RTP payload type numbers, in offered order."""
-        return tuple(int(f) for f in self.formats if f.isdigit() and int(f) < 128)
+        return tuple(int(f) for f in self.formats if _digits(f) and int(f) < 128)
 
     def fmtp(self) -> dict[int, str]:
         """``a=fmtp:<pt> <params>`` by payload type."""
         pairs = (v.partition(" ") for v in _values(self.attributes, "fmtp"))
-        return {int(pt): params.strip() for pt, _, params in pairs if pt.isdigit()}
+        return {int(pt): params.strip() for pt, _, params in pairs if _digits(pt)}
 
     @property
     def ptime(self) -> int | None:
@@ -198,7 +216,7 @@ class MediaDescription:
         """The port of ``a=rtcp:<port> [...]`` (RFC 3605), None if absent or bad."""
         value = self.attribute("rtcp")
         port = value.split()[0] if value and value.split() else ""
-        return int(port) if port.isdigit() and int(port) < 65536 else None
+        return int(port) if _digits(port) and int(port) < 65536 else None
 
     @property
     def rtcp_mux(self) -> bool:
@@ -271,10 +289,10 @@ def _unknown(lines: tuple[Line, ...], known: str) -> list[Line]:
 def _parse_rtpmap(value: str) -> RtpMap | None:
     pt, _, spec = value.partition(" ")
     parts = spec.strip().split("/")
-    if not pt.isdigit() or len(parts) < 2 or not parts[1].isdigit():
+    if not _digits(pt) or len(parts) < 2 or not _digits(parts[1]):
         return None
     channels = parts[2] if len(parts) > 2 else "1"
-    return RtpMap(int(pt), parts[0], int(parts[1]), int(channels) if channels.isdigit() else 1)
+    return RtpMap(int(pt), parts[0], int(parts[1]), int(channels) if _digits(channels) else 1)
 
 
 
@@ -352,7 +370,7 @@ class _Section:
 
 def _origin(value: str) -> OriginLine:
     parts = value.split()
-    if len(parts) != 6 or not parts[1].isdigit() or not parts[2].isdigit():
+    if len(parts) != 6 or not _digits(parts[1]) or not _digits(parts[2]):
         raise SdpError("o= must be <username> <sess-id> <sess-version> <nettype> "
                        f"<addrtype> <address> with numeric id and version: {value!r}")
     return OriginLine(parts[0], int(parts[1]), int(parts[2]), *parts[3:])
@@ -367,14 +385,14 @@ def _connection(value: str) -> Connection:
 
 def _bandwidth(value: str) -> Bandwidth:
     bwtype, _, amount = value.partition(":")
-    if not bwtype or not amount.strip().isdigit():
+    if not bwtype or not _digits(amount.strip()):
         raise SdpError(f"b= must be <bwtype>:<bandwidth>: {value!r}")
     return Bandwidth(bwtype, int(amount))
 
 
 def _timing(value: str) -> Timing:
     parts = value.split()
-    if len(parts) != 2 or not all(p.isdigit() for p in parts):
+    if len(parts) != 2 or not all(_digits(p) for p in parts):
         raise SdpError(f"t= must be <start-time> <stop-time>: {value!r}")
     return Timing(int(parts[0]), int(parts[1]))
 
@@ -401,7 +419,7 @@ def _media(m_line: Line, lines: list[Line]) -> MediaDescription:
     if len(parts) < 3:
         raise SdpError(f"m= must be <media> <port> <proto> <fmt> ...: {m_line[1]!r}")
     port_text, slash, count = parts[1].partition("/")
-    if not port_text.isdigit() or int(port_text) > 65535 or (slash and not count.isdigit()):
+    if not _digits(port_text) or int(port_text) > 65535 or (slash and not _digits(count)):
         raise SdpError(f"m= port must be 0-65535 with an optional /<count>: {parts[1]!r}")
     if len(parts) == 3 and int(port_text) != 0:
         raise SdpError(f"m= line lists no media format: {m_line[1]!r}")

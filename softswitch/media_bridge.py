@@ -21,6 +21,7 @@ from media.offer_answer import (
     Origin,
     accept_answer,
     answer,
+    common_codec,
     is_hold,
     make_offer,
 )
@@ -78,7 +79,7 @@ class MediaBridge:
             return
         offer = SessionDescription.parse(body)
         # Fail now, before any phone rings, when no codec is in common.
-        answer(offer, self.codecs, self.media.address, 9, Origin(0, self.media.address))
+        common_codec(offer, self.codecs)
         self.got_offer["a"] = offer
         self.codecs = self.codecs.ordered_like(offer)
 

@@ -210,7 +210,8 @@ class MediaEngine:
         outbox, worker.outbox = worker.outbox, []
         try:
             for chunk in P.batches(outbox):
-                P.send_batch(worker.control, chunk)
+                for (message, _), error in P.send_batch(worker.control, chunk):
+                    log.error("media command for call %r not sent: %s", message[1], error)
         finally:
             for _, sockets in outbox:
                 for sock in sockets:
@@ -222,6 +223,9 @@ class MediaEngine:
                 message, _ = P.receive(worker.control, socket.MSG_DONTWAIT)
             except BlockingIOError:
                 return
+            except P.ControlError as exc:
+                log.error("media worker %d: %s", worker.index, exc)
+                continue
             except OSError:
                 message = None
             if message is None:

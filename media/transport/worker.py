@@ -60,22 +60,31 @@ class Worker:
 
     def _on_control(self) -> None:
         while True:
+            fds: list[int] = []
             try:
                 message, fds = P.receive(self.control)
+                if message is None:
+                    self.done.set()
+                    return
+                commands = (P.unbatch(message[2] if len(message) == 3 else None, fds)
+                            if message[0] == P.BATCH else [(message, fds)])
             except BlockingIOError:
                 return
+            except P.ControlError as exc:  # the packet is dropped, the worker goes on
+                log.error("media control packet refused: %s", exc)
+                P.close_fds(fds)
+                self._emit(P.ERROR, "", str(exc))
+                continue
             except OSError:
-                message, fds = None, []
-            if message is None:
                 self.done.set()
                 return
-            if message[0] == P.BATCH:
-                for command, own in P.unbatch(message[2], fds):
-                    self._run(command, own)
-            else:
-                self._run(message, fds)
+            for command, own in commands:
+                self._run(command, own)
 
     def _run(self, message: tuple[Any, ...], fds: list[int]) -> None:
+        if fds and message[0] != P.LEG:  # only a leg adopts descriptors
+            P.close_fds(fds)
+            fds = []
         try:
             self._handle(message, fds)
         except Exception as exc:  # one bad command must not stop the worker
@@ -100,13 +109,18 @@ class Worker:
                                         rtp_timeout=rtp_timeout)
 
     def _cmd_leg(self, call_id: str, leg: str, fds: list[int]) -> None:
-        media = self.calls[call_id]
-        media.add_leg(leg)
-        rtp = socket.socket(fileno=fds[0])
-        rtcp = socket.socket(fileno=fds[1]) if len(fds) > 1 else None
-        endpoint = RtpEndpoint(self.loop, rtp, rtcp,
-                               lambda data, addr: self._on_rtp(call_id, leg, data, addr),
-                               lambda data, addr: self._on_rtcp(call_id, leg, data))
+        sockets = [socket.socket(fileno=fd) for fd in fds]  # closed on any failure
+        try:
+            if not sockets:
+                raise ValueError(f"leg {leg!r} came without its RTP socket")
+            self.calls[call_id].add_leg(leg)
+            endpoint = RtpEndpoint(self.loop, sockets[0], sockets[1] if len(sockets) > 1 else None,
+                                   lambda data, addr: self._on_rtp(call_id, leg, data, addr),
+                                   lambda data, addr: self._on_rtcp(call_id, leg, data))
+        except Exception:
+            for sock in sockets:
+                sock.close()
+            raise
         self.endpoints[(call_id, leg)] = endpoint
 
     def _cmd_configure(self, call_id: str, leg: str, config: LegConfig,

@@ -25,22 +25,25 @@ def password(extension: str) -> str:
 
 
 def switch_config(port: int, data_dir: Path, extensions: int = 10,
-                  max_call_duration: int = 7200, anchor: bool = True) -> str:
+                  max_call_duration: int = 7200, anchor: bool = True, media_workers: int = 0,
+                  record: bool = False) -> str:
     """A softswitch TOML configuration with ``extensions`` extensions; with
-    ``anchor`` false the switch passes SDP through and never touches RTP."""
+    ``anchor`` false the switch passes SDP through and never touches RTP.
+    ``media_workers`` (0: one per core) sets ``[media] workers``; ``record``
+    records every call of the trunk."""
     lines = [f'demo = false\ndata_dir = "{data_dir}"\n',
              '[sip]\nuser_agent = "softswitch-bench"\ndigest_algorithms = ["MD5"]\n',
              f'[[sip.listeners]]\ntransport = "udp"\nhost = "127.0.0.1"\nport = {port}\n',
              f"[calls]\nring_timeout = 30\nmax_call_duration = {max_call_duration}\n"
              "session_expires = 7200\n",
              "[registrar]\nmin_expires = 60\nmax_expires = 7200\ndefault_expires = 3600\n",
-             f"[media]\nanchor = {str(anchor).lower()}\n"]
+             f"[media]\nanchor = {str(anchor).lower()}\nworkers = {media_workers}\n"]
     for i in range(extensions):
         ext = number(i)
         lines.append(f'[[extensions]]\nnumber = "{ext}"\npassword = "{password(ext)}"\n')
     lines.append(f'[[trunks]]\nname = "operator"\nhost = "127.0.0.1"\nport = {TRUNK_PORT}\n'
                  'transport = "udp"\nregister = false\nallowed_sources = ["127.0.0.1"]\n'
-                 'to_header_routing = true\n')
+                 f'to_header_routing = true\nrecord_calls = {str(record).lower()}\n')
     lines.append(f'[[trunks.numbers]]\ndid = "{DID}"\nextension = "{number(0)}"\n')
     return "\n".join(lines)
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 import itertools
 import subprocess
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from types import TracebackType
@@ -94,8 +95,11 @@ class SoftswitchSystem(System):
         return self.switch.alive()
 
 
-def start_callee_uas(folder: Path, registrar: str, callees: int) -> Background:
-    """Register extensions 0..callees-1 from one port, then answer calls there."""
+def start_callee_uas(folder: Path, registrar: str, callees: int,
+                     scenario: str = "uas_answer.xml", *, inf: Path | None = None,
+                     extra: Sequence[str] = ("-aa",)) -> Background:
+    """Register extensions 0..callees-1 from one port, then answer calls
+    there with ``scenario`` (its injection file ``inf``, more options ``extra``)."""
     port = free_port()
     users = config.users_csv(folder / "callees.csv", callees)
     done = Sipp("register_storm.xml", folder / "register-callees", target=registrar,
@@ -103,8 +107,8 @@ def start_callee_uas(folder: Path, registrar: str, callees: int) -> Background:
     if done.successful != callees:
         raise ProcessError(f"registered {done.successful} of {callees} callees "
                            f"(see {done.workdir})")
-    return Background(Sipp("uas_answer.xml", folder / "uas", port=port,
-                           extra=["-aa"])).__enter__()
+    return Background(Sipp(scenario, folder / "uas", port=port, inf=inf,
+                           extra=list(extra))).__enter__()
 
 
 class SippOnlySystem(System):

@@ -36,6 +36,7 @@ PTIME = 0.02
 SOCKETS_PER_SIDE = 8
 _SEQ_TS = struct.Struct("!HI")
 _SENT_AT = struct.Struct("!d")  # send time, in the payload (the relay keeps payloads)
+_MARK = 20  # packet byte after the send time: 1 when sent in the measuring window
 LATE = 0.1  # a packet relayed this much later than sent is lost to a phone's jitter buffer
 _CLK_TCK = os.sysconf("SC_CLK_TCK")
 DELAY_CAP_MS = 1000  # the last delay bucket holds everything this late or later
@@ -62,6 +63,11 @@ class Generator:
         self.worst = 0.0  # longest send-to-receive time seen
         self.late = 0  # 20 ms rounds started late by more than one period
         self.delays = [0] * (DELAY_CAP_MS + 1)  # packets by send-to-relay delay, in ms
+        # the measuring window: packets sent while it is open carry a mark
+        # (payload byte 8, after the send time) and are counted on return
+        self.window = False
+        self.window_sent = 0
+        self.window_on_time = 0
         self._seq = 0
         self._handle: asyncio.TimerHandle | None = None
         self._buffer = bytearray(2048)
@@ -88,6 +94,24 @@ class Generator:
             ssrc = (index << 1 | (side == "b")) + 0x10000
             packet = bytearray(struct.pack("!BBHII", 0x80, 0, 0, 0, ssrc) + b"\xd5" * 160)
             self.streams.append((sockets[index % SOCKETS_PER_SIDE], port, packet))
+
+    def add_stream(self, index: int, port: int) -> None:
+        """One B phone only, sending from its socket to the switch's ``port``;
+        what comes back has been relayed twice (to the A phone, which
+        echoes it, and back)."""
+        ssrc = index + 0x10000
+        packet = bytearray(struct.pack("!BBHII", 0x80, 0, 0, 0, ssrc) + b"\xd5" * 160)
+        packet[_MARK] = self.window
+        self.streams.append((self.b_side[index % SOCKETS_PER_SIDE], port, packet))
+
+    def open_window(self, is_open: bool = True) -> None:
+        """Start (or end) the measuring window: what is sent from now on is
+        marked, and ``window_sent``/``window_on_time`` count the marked."""
+        self.window = is_open
+        if is_open:
+            self.window_sent = self.window_on_time = 0
+        for _, _, packet in self.streams:
+            packet[_MARK] = is_open
 
     def close(self) -> None:
         """Stop sending and release every socket."""
@@ -122,6 +146,8 @@ class Generator:
             except BlockingIOError:
                 continue
             self.sent += 1
+        if self.window:
+            self.window_sent += len(self.streams)
         self._next += PTIME
         now = self.loop.time()
         if now > self._next + PTIME:
@@ -145,7 +171,7 @@ class Generator:
     def _drain(self, sock: socket.socket) -> None:
         buffer = self._buffer
         unpack = _SENT_AT.unpack_from
-        count = on_time = 0
+        count = on_time = marked = 0
         now = time.monotonic()
         worst = self.worst
         delays, cap = self.delays, DELAY_CAP_MS
@@ -159,10 +185,12 @@ class Generator:
             delays[min(int(delay * 1000), cap)] += 1
             if delay < LATE:
                 on_time += 1
+                marked += buffer[_MARK]
             elif delay > worst:
                 worst = delay
         self.received += count
         self.on_time += on_time
+        self.window_on_time += marked
         self.worst = worst
 
 

@@ -5,9 +5,9 @@ softswitch and the peers measured side by side), each system's steps and
 ceiling, and ours ÷ peer for the ceiling.
 
 The media suites (``rtp-relayed``, ``rtp-recorded``) step concurrent calls
-on one media worker with the same step records and pass criterion, a lost
-packet counting as a failed attempt. ``PLANNED`` names suites not yet
-available (none now).
+placed through ``softswitch run`` with one media worker, with the same step
+records and pass criterion, a lost packet counting as a failed attempt.
+``PLANNED`` names suites not yet available (none now).
 """
 
 from __future__ import annotations

@@ -3,23 +3,25 @@
 The switch runs with one media worker process (the figure is per worker)
 and anchors every call's RTP. A step of N calls:
 
-- the operator (SIPp, ``trunk_call_echo.xml``) sets up N calls through the
+- the operator (SIPp, ``trunk_call_rtp.xml``) sets up N calls through the
   trunk to a DID whose extension is registered to a second SIPp
-  (``uas_rtp.xml``), and holds them; run with ``-rtp_echo`` it sends every
-  RTP packet the switch relays to it straight back;
-- the called phone's RTP is :class:`bench.media_load.Generator`'s: the
-  callee's SDP names one of its sockets (an ``-inf`` line per call), and the
-  callee writes one log line per call with the port the switch offered, so
-  the generator sends one 20 ms G.711 packet per call every 20 ms to it;
+  (``uas_rtp.xml``), and holds them;
+- both phones' RTP is :class:`bench.media_load.Generator`'s: each SDP names
+  one of its sockets (an ``-inf`` line per call on each side), and the
+  callee writes one log line per call with the port the switch offered it,
+  so the generator sends one 20 ms G.711 packet per call every 20 ms there
+  from the callee's socket; the caller's sockets send back whatever reaches
+  them;
 - each packet travels callee → switch → caller (echoed) → switch → callee:
   relayed twice, once each way, as a two-party call is. Its send time rides
   in the payload, so the generator measures the round trip; a packet back
-  more than 100 ms after it was sent, or never, is lost.
+  more than 100 ms after it was sent, or never, is lost. (The generator's
+  sockets have 8 MiB buffers: a loss is the switch's, not the bench's.)
 
 Once every call is up and a 1 s warm-up has passed, a measuring window of
 ``seconds`` opens: the packets sent in it are marked, and those are the
 step's ``packets_sent``/``packets_lost``; CPU of the media worker, of the
-switch's main process and of the echoing SIPp is read over the window. The
+switch's main process and of the generator is read over the window. The
 calls then end (BYE at the end of their hold) and every call must have
 completed; with recording on, each must have left its WAV file.
 """
@@ -70,6 +72,7 @@ class MediaCalls:
         self.switch.start()
         try:
             self.generator = Generator(self.loop)
+            self.generator.echo_on_a()
             self.uas = self._start_callee()
         except BaseException:
             self.__exit__(None, None, None)
@@ -89,12 +92,18 @@ class MediaCalls:
         """Register the DID's extension from one port, then answer there
         with SDP naming the generator's B sockets in turn."""
         assert self.generator is not None
-        rows = ["SEQUENTIAL"] + [
-            "{1};{0};".format(*self.generator.address("b", i)) for i in range(SOCKETS_PER_SIDE)]
-        (self.folder / "callee-rtp.csv").write_text("\n".join(rows) + "\n")
         return start_callee_uas(self.folder, self.target, 1, "uas_rtp.xml",
-                                inf=self.folder / "callee-rtp.csv",
+                                inf=self._rtp_csv("b"),
                                 extra=["-trace_logs", "-log_file", str(self.calls_log)])
+
+    def _rtp_csv(self, side: str) -> Path:
+        """An injection file of the generator's ``side`` sockets, one a line."""
+        assert self.generator is not None
+        path = self.folder / f"rtp-{side}.csv"
+        rows = ["SEQUENTIAL"] + ["{1};{0};".format(*self.generator.address(side, i))
+                                 for i in range(SOCKETS_PER_SIDE)]
+        path.write_text("\n".join(rows) + "\n")
+        return path
 
     def worker_pids(self) -> list[int]:
         return [pid for pid in descendants(self.switch.pid) if pid != self.switch.pid]
@@ -119,16 +128,16 @@ class MediaCalls:
         assert generator is not None, "MediaCalls used outside its with block"
         ramp = calls / self.setup_rate
         hold = 2 * ramp + WARM_UP + seconds + 4
-        uac = Sipp("trunk_call_echo.xml", self.ctx.folder(f"media-{calls}"), target=self.target,
+        uac = Sipp("trunk_call_rtp.xml", self.ctx.folder(f"media-{calls}"), target=self.target,
                    calls=calls, rate=self.setup_rate, limit=calls + 10, service=config.DID,
-                   hold_ms=int(hold * 1000), extra=["-rtp_echo", "-mp", str(free_port())])
+                   hold_ms=int(hold * 1000), inf=self._rtp_csv("a"))
         offset = self.calls_log.stat().st_size if self.calls_log.exists() else 0
         process = uac.start()
         began = time.monotonic()
         generator.start()
         up = await self._collect(offset, calls, deadline=began + 2 * ramp + 5)
         await asyncio.sleep(WARM_UP)
-        figures = await self._window(seconds, process.pid) if up == calls else {}
+        figures = await self._window(seconds) if up == calls else {}
         if time.monotonic() - began > hold - 1:
             figures["note"] = "the window ran past the calls' hold"
         generator.clear()
@@ -166,11 +175,11 @@ class MediaCalls:
                     up += 1
         return up
 
-    async def _window(self, seconds: float, echo_pid: int) -> dict[str, Any]:
+    async def _window(self, seconds: float) -> dict[str, Any]:
         generator = self.generator
         assert generator is not None
         workers = self.worker_pids()
-        pids = [self.switch.pid, *workers, echo_pid]
+        pids = [self.switch.pid, *workers]
         cpu0 = [cpu_seconds(pid) for pid in pids]
         own0 = time.process_time()
         late0, received0, generator.worst = generator.late, generator.received, 0.0
@@ -190,9 +199,8 @@ class MediaCalls:
             "packets_sent": sent,
             "packets_lost": max(0, sent - on_time),
             "relayed_pps": round(2 * returned / elapsed),
-            "worker_cpu_percent": max(cpu[1:-1], default=0.0),
+            "worker_cpu_percent": max(cpu[1:], default=0.0),
             "main_cpu_percent": cpu[0],
-            "echo_cpu_percent": cpu[-1],
             "generator_cpu_percent": own,
             "late_rounds": generator.late - late0,
             "worst_late_ms": round(1000 * generator.worst),

@@ -104,6 +104,26 @@ class Generator:
         packet[_MARK] = self.window
         self.streams.append((self.b_side[index % SOCKETS_PER_SIDE], port, packet))
 
+    def echo_on_a(self) -> None:
+        """Make the A sockets phones that send back whatever reaches them
+        (the far end of calls whose near end is the B side)."""
+        for sock in self.a_side:
+            self.loop.remove_reader(sock.fileno())
+            self.loop.add_reader(sock.fileno(), self._echo, sock)
+
+    def _echo(self, sock: socket.socket) -> None:
+        buffer = self._buffer
+        view = memoryview(buffer)
+        while True:
+            try:
+                size, source = sock.recvfrom_into(buffer)
+            except BlockingIOError:
+                break
+            try:
+                sock.sendto(view[:size], source)
+            except BlockingIOError:
+                continue  # the echo's own send queue full: the packet is lost
+
     def open_window(self, is_open: bool = True) -> None:
         """Start (or end) the measuring window: what is sent from now on is
         marked, and ``window_sent``/``window_on_time`` count the marked."""

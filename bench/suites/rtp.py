@@ -2,10 +2,10 @@
 through a running ``softswitch run``, their RTP relayed by its one media
 worker (F-MEDIA-1), and the same with every call recorded (F-MEDIA-3).
 
-``bench.media_calls`` sets the calls up with SIPp through the trunk (the
-caller echoing RTP back) to a registered SIPp callee whose RTP the bench's
-generator plays: one 20 ms packet per call every 20 ms, relayed by the
-switch to the caller and back, so a step of N calls has the worker relay
+``bench.media_calls`` sets the calls up with SIPp through the trunk to a
+registered SIPp callee; the bench's generator plays both phones' RTP: one
+20 ms packet per call every 20 ms from the callee, relayed by the switch to
+the caller, echoed, and relayed back, so a step of N calls has the worker relay
 100·N packets a second, half each way. Each step's record: ``attempted``
 packets sent in the measuring window, ``successful`` back in time,
 ``failed`` lost (never back, or more than 100 ms after sending),
@@ -46,8 +46,8 @@ def _step(result: dict[str, Any], pid: int, record: bool) -> Step:
     note = f"{result['calls_completed']}/{calls} calls completed"
     if "relayed_pps" in result:
         note += (f"; {result['relayed_pps']} packets/s relayed; main process CPU "
-                 f"{result['main_cpu_percent']} %, echoing SIPp {result['echo_cpu_percent']} %, "
-                 f"generator {result['generator_cpu_percent']} %; "
+                 f"{result['main_cpu_percent']} %, generator (both phones) "
+                 f"{result['generator_cpu_percent']} %; "
                  f"worst late {result['worst_late_ms']} ms")
     if record:
         note += (f"; {result['recorded_files']} WAV files, {result['recorded_mib']} MiB, "

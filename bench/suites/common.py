@@ -39,6 +39,8 @@ def with_peers(ctx: Context, ours: dict[str, Any],
                variants: Mapping[str, dict[str, Any]] | None = None) -> dict[str, Any]:
     """Our figures beside every peer's, and ours ÷ peer for the ceilings.
 
+    ``ratios_at_common_load`` holds, for each peer, ours ÷ peer for CPU and
+    p95 at the highest load both passed (None when there is none).
     ``variants`` are more of our own systems (another configuration of the
     switch) shown beside ``ours``; each gets its own ratios to every peer
     under ``variant_ratios``, while ``ratios`` stays that of ``ours``."""
@@ -54,7 +56,9 @@ def with_peers(ctx: Context, ours: dict[str, Any],
         ratios[name] = _ratio(ours["ceiling"], theirs)
         for variant, figures in (variants or {}).items():
             extra[variant][name] = _ratio(figures["ceiling"], theirs)
-    result = {"systems": systems, "ratios": ratios}
+    result = {"systems": systems, "ratios": ratios,
+              "ratios_at_common_load": {name: _at_common_load(ours, systems[name])
+                                        for name in ratios}}
     if variants:
         result["variant_ratios"] = extra
     return result
@@ -62,3 +66,15 @@ def with_peers(ctx: Context, ours: dict[str, Any],
 
 def _ratio(ours: float | None, theirs: float | None) -> float | None:
     return round(ours / theirs, 3) if ours and theirs else None
+
+
+def _at_common_load(ours: dict[str, Any], theirs: dict[str, Any]) -> dict[str, Any] | None:
+    """Ours ÷ theirs for CPU and p95 setup time at the highest load both passed."""
+    mine = {step["load"]: step for step in ours["steps"] if step["passed"]}
+    both = [step for step in theirs["steps"] if step["passed"] and step["load"] in mine]
+    if not both:
+        return None
+    peer = max(both, key=lambda step: step["load"])
+    me = mine[peer["load"]]
+    return {"load": peer["load"], "cpu_percent": _ratio(me["cpu_percent"], peer["cpu_percent"]),
+            "p95_ms": _ratio(me["p95_ms"], peer["p95_ms"])}

@@ -95,6 +95,9 @@ def test_quick_suite_writes_json_and_plot(suite: str, tmp_path: Path) -> None:
         _check_media(result, recorded=suite == "rtp-recorded")
     if suite == "setup-rate":
         assert "sipp-only" in result["ratios"]
+        common = result["ratios_at_common_load"]["sipp-only"]
+        assert common["load"] in (20.0, 50.0)  # the quick loads; ours passes the first
+        assert common["cpu_percent"] is None or common["cpu_percent"] > 0
         assert result["systems"]["sipp-only"]["ceiling"] is not None
     png = Path(result["plot"])
     assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"

@@ -77,7 +77,11 @@ class KamailioSystem(ForwarderSystem):
     def argv(self) -> list[str]:
         run = self.folder / "run"
         run.mkdir(exist_ok=True)
-        return [self.binary, "-f", str(KAMAILIO_CFG), "-DD", "-E", "-n", "1",
+        # -m: shared memory in MiB. The default 64 holds the transactions
+        # (kept for the tm wait timer after they end) of about 650 calls/s;
+        # beyond that tm refuses new ones ("could not allocate shared memory
+        # from shm pool") and the UAC's retransmissions pass as a ceiling
+        return [self.binary, "-f", str(KAMAILIO_CFG), "-DD", "-E", "-n", "1", "-m", "1024",
                 "-l", f"udp:{self.target}", "-A", f'UAS_URI="sip:{LOOPBACK}:{self.uas_port}"',
                 "-Y", str(run), "-P", str(run / "kamailio.pid"), "-w", str(self.folder)]
 

@@ -17,10 +17,8 @@ import re
 
 from sipstack.constants import CANONICAL_NAME, MAX_MESSAGE_SIZE, METHODS
 from sipstack.errors import RemoteProtocolError, SipError
+from sipstack.header_values import CSEQ_MEMO, NAME_ADDR_MEMO, VIA_MEMO
 from sipstack.headers import (
-    CSEQ_MEMO,
-    NAME_ADDR_MEMO,
-    VIA_MEMO,
     CSeq,
     Headers,
     Index,

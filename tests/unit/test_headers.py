@@ -181,7 +181,7 @@ def test_parsed_values_are_remembered_by_text() -> None:
 
 
 def test_a_failed_parse_is_not_remembered() -> None:
-    from sipstack.headers import VIA_MEMO
+    from sipstack.header_values import VIA_MEMO
 
     for _ in range(2):
         with pytest.raises(RemoteProtocolError):
@@ -190,7 +190,7 @@ def test_a_failed_parse_is_not_remembered() -> None:
 
 
 def test_parse_memo_stays_bounded() -> None:
-    from sipstack.headers import CSEQ_MEMO
+    from sipstack.header_values import CSEQ_MEMO
     from sipstack.syntax import MEMO_LIMIT
 
     for n in range(MEMO_LIMIT + 10):
@@ -201,7 +201,7 @@ def test_parse_memo_stays_bounded() -> None:
 def _outcome(parse: Callable[[str], object], text: str, primer: str | None) -> object:
     """``parse(text)`` (or the error type) with every memo emptied, then
     primed with ``primer``."""
-    from sipstack import headers
+    from sipstack import header_values as headers
 
     for memo in (headers.VIA_MEMO, headers.NAME_ADDR_MEMO, headers._SENT_BY_MEMO,
                  headers._ADDRESS_MEMO):
@@ -240,7 +240,7 @@ def test_name_addrs_sharing_an_address_parse_as_on_their_own(text: str) -> None:
 
 
 def test_sent_by_and_address_parts_are_remembered() -> None:
-    from sipstack import headers
+    from sipstack import header_values as headers
 
     Via.parse("SIP/2.0/UDP part.example.com:5060;branch=z9hG4bKpart")
     NameAddr.parse('"Part" <sip:part@example.com>;tag=1')

@@ -13,8 +13,6 @@ that the UAS checks refuse gets it through its server transaction.
 
 from __future__ import annotations
 
-import heapq
-import itertools
 import logging
 from collections import deque
 from collections.abc import Callable, Iterable
@@ -39,6 +37,7 @@ from sipstack.endpoint_events import (
     ResponseEvent,
     SessionEvent,
 )
+from sipstack.endpoint_state import ClientRequest, SessionTimers, TransactionIndex
 from sipstack.endpoint_wire import (
     build_request,
     flow_of,
@@ -90,12 +89,6 @@ class EndpointConfig:
     session_timer: TimerConfig | None = None
 
 
-@dataclass(slots=True)
-class _ClientRequest:
-    request: Request
-    session: InviteSession | None
-
-
 class Endpoint:
     """One SIP endpoint (UA core + transactions + sessions), driven by bytes."""
 
@@ -109,16 +102,11 @@ class Endpoint:
         self.dialogs: DialogTable[InviteSession] = DialogTable()
         self._events: deque[EndpointEvent] = deque()
         self._out: list[Datagram] = []
-        self._clients: dict[str, _ClientRequest] = {}
-        # (Call-ID, branch, CSeq method) of a request a session must answer -> tx key
-        self._servers: dict[tuple[str, str, str], str] = {}
-        self._server_ids: dict[str, tuple[str, str, str]] = {}  # tx key -> its id
-        self._invites: dict[str, InviteSession] = {}  # INVITE server tx key -> session
-        self._timers: list[tuple[float, int, InviteSession]] = []
+        self._index = TransactionIndex()
+        self._timers = SessionTimers()
         # Where a session's requests go when that is not its peer's Contact:
         # the connection or NAT binding the dialog was set up over.
         self._flows: dict[int, Address] = {}
-        self._seq = itertools.count()
         self._allowed = frozenset(config.allow)
 
     # -- the sans-IO contract -------------------------------------------------
@@ -145,18 +133,15 @@ class Endpoint:
         return out
 
     def get_timer(self) -> float | None:
-        deadlines = [d for d in (self.transactions.get_timer(), self._session_deadline())
+        deadlines = [d for d in (self.transactions.get_timer(), self._timers.next_deadline())
                      if d is not None]
         return min(deadlines) if deadlines else None
 
     def handle_timer(self, now: float) -> None:
         self.transactions.handle_timer(now)
         self._drain(now)
-        while self._timers and self._timers[0][0] <= now:
-            _, _, session = heapq.heappop(self._timers)
-            due = session.get_timer()
-            if due is not None and due <= now:
-                self.apply(session, session.handle_timer(now), now)
+        for session in self._timers.due(now):
+            self.apply(session, session.handle_timer(now), now)
 
     def transport_error(self, key: str, now: float) -> None:
         self.transactions.transport_error(key, now)
@@ -223,12 +208,10 @@ class Endpoint:
                 self._send_session_response(output.response, now)
             else:
                 if isinstance(output, Terminated):
-                    self._forget_session(session)
+                    self._index.forget_session(session)
                     self._flows.pop(id(session), None)
                 self._events.append(SessionEvent(session, output))
-        deadline = session.get_timer()
-        if deadline is not None:
-            heapq.heappush(self._timers, (deadline, next(self._seq), session))
+        self._timers.schedule(session)
         self._drain(now)
 
     def answer(self, session: InviteSession, status: int, now: float, *,
@@ -258,7 +241,7 @@ class Endpoint:
             self._flows.setdefault(id(session), destination)
         request = with_via_transport(request, address.transport)
         key = self.transactions.send_request(request, address, now)
-        self._clients[key] = _ClientRequest(request, session)
+        self._index.clients[key] = ClientRequest(request, session)
         return key
 
     def _send_from_session(self, session: InviteSession, order: SendRequest,
@@ -276,27 +259,11 @@ class Endpoint:
         self._send(order.request, address, now, session)
 
     def _send_session_response(self, response: Response, now: float) -> None:
-        key = self._servers.get(_server_id(response))
+        key = self._index.server_key(response)
         if key is None or self.transactions.state_of(key) is None:
             log.debug("no transaction left for %d %s", response.status, response.cseq)
             return
         self.transactions.send_response(key, response, now)
-
-    def _forget_session(self, session: InviteSession) -> None:
-        for key in [k for k, s in self._invites.items() if s is session]:
-            del self._invites[key]
-
-    def _session_deadline(self) -> float | None:
-        timers = self._timers
-        while timers:
-            deadline, _, session = timers[0]
-            current = session.get_timer()
-            if current is not None and current <= deadline:
-                return deadline
-            heapq.heappop(timers)  # stale entry: the session moved on
-            if current is not None:
-                heapq.heappush(timers, (current, next(self._seq), session))
-        return None
 
     # -- internals: transaction events ----------------------------------------
 
@@ -340,7 +307,7 @@ class Endpoint:
         self.transactions.send_response(event.key, response, now)
 
     def _on_cancel(self, event: RequestReceived, now: float) -> None:
-        session = self._invites.get(event.cancels or "")
+        session = self._index.invites.get(event.cancels or "")
         if session is None:
             raise SipError("CANCEL matches no INVITE", 481)
         self._track(event)
@@ -364,16 +331,14 @@ class Endpoint:
                                     contact=self.config.contact, table=self.dialogs,
                                     t1=self.config.t1, session_timer=timer)
         self._track(event)
-        self._invites[event.key] = session
+        self._index.invites[event.key] = session
         flow = flow_of(event.request, event.source)
         if flow is not None:
             self._flows[id(session)] = flow
         self._events.append(IncomingCall(session, event.request, event.source))
 
     def _track(self, event: RequestReceived) -> None:
-        server_id = _server_id(event.request)
-        self._servers[server_id] = event.key
-        self._server_ids[event.key] = server_id
+        self._index.track(event.key, event.request)
 
     def _on_ack(self, event: AckReceived, now: float) -> None:
         try:
@@ -384,7 +349,7 @@ class Endpoint:
             self.apply(session, session.receive_request(event.request, now), now)
 
     def _on_response(self, event: ResponseReceived, now: float) -> None:
-        client = self._clients.get(event.key)
+        client = self._index.clients.get(event.key)
         if client is None:
             return
         if client.session is not None:
@@ -402,7 +367,7 @@ class Endpoint:
             self.apply(session, session.receive_response(response, now), now)
 
     def _on_failure(self, event: TransactionTimeout | TransportError, now: float) -> None:
-        client = self._clients.get(event.key)
+        client = self._index.clients.get(event.key)
         if client is None:
             return
         # §8.1.3.1: a timeout counts as a 408, a transport failure as a 503.
@@ -415,15 +380,7 @@ class Endpoint:
             self._events.append(ResponseEvent(event.key, client.request, response, True))
 
     def _on_terminated(self, event: TransactionTerminated, now: float) -> None:
-        self._clients.pop(event.key, None)
-        self._invites.pop(event.key, None)
-        server_id = self._server_ids.pop(event.key, None)
-        if server_id is not None and self._servers.get(server_id) == event.key:
-            del self._servers[server_id]
-
-
-def _server_id(message: Request | Response) -> tuple[str, str, str]:
-    return (message.call_id, message.via.branch or "", message.cseq.method)
+        self._index.terminated(event.key)
 
 
 _HANDLERS: dict[type, Callable[[Endpoint, object, float], None]] = {

@@ -12,7 +12,8 @@ from pathlib import Path
 import pytest
 
 from media.offer_answer import LocalCodecs, Origin, answer, common_codec
-from media.sdp import Attribute, MediaDescription, RtpMap, SdpError, SessionDescription, parse
+from media.sdp import Attribute, MediaDescription, RtpMap, SdpError, SessionDescription
+from media.sdp_parser import parse
 from media.session import LegConfig
 from softswitch.media_bridge import MediaBridge
 

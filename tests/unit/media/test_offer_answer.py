@@ -19,7 +19,8 @@ from media.offer_answer import (
     is_hold,
     make_offer,
 )
-from media.sdp import Attribute, SdpError, SessionDescription, parse
+from media.sdp import Attribute, SdpError, SessionDescription
+from media.sdp_parser import parse
 
 
 def sdp(text: str) -> SessionDescription:

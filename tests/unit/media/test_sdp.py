@@ -15,8 +15,8 @@ from media.sdp import (
     RtpMap,
     SdpError,
     SessionDescription,
-    parse,
 )
+from media.sdp_parser import parse
 
 RFC5118 = Path("/work/shared/conformance/rfc5118")
 

@@ -16,15 +16,27 @@ from __future__ import annotations
 
 from collections import deque
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
-from typing import Protocol
 
 import numpy as np
 
 from media.codecs import CODECS, transcode_table
-from media.dtmf import DtmfReceiver, InbandDetector
+from media.dtmf import InbandDetector
 from media.errors import InvalidPacket, MediaError
 from media.latch import SourceLatch
+from media.legs import (
+    FRAME,
+    RATE,
+    Address,
+    Digit,
+    Leg,
+    LegConfig,
+    MediaEvent,
+    MediaTimeout,
+    PlaybackDone,
+    Player,
+    Recorder,
+    Track,
+)
 from media.rtcp import (
     ReceiverReport,
     SenderReport,
@@ -34,121 +46,9 @@ from media.rtcp import (
     parse_compound,
 )
 from media.rtp import OutgoingStream, is_rtcp, payload_of, peek, rewrite_header
-from media.stats import ReceiveStats
 
-Address = tuple[str, int]
-RATE = 8000
-FRAME = 160  # samples per 20 ms at 8 kHz
-# A recording plays each side out at the clock's pace from a small buffer, so
-# packets that reach a different 20 ms tick than usual (jitter) leave no gap.
-RECORD_LATENCY = 2 * FRAME  # held back before a side starts, or restarts after a gap
-RECORD_BACKLOG = 10 * FRAME  # more than this waiting (a burst) is cut to the latency
-_NO_AUDIO = np.zeros(0, np.int16)
-
-
-@dataclass(frozen=True, slots=True)
-class LegConfig:
-    """What SDP negotiation decided for one leg (media.offer_answer.Negotiated):
-    where to send, the codec both ways, the payload type numbers we send with
-    (the peer's) and receive with (ours), and telephone-event's."""
-
-    remote: Address | None
-    codec: str  # "PCMU" or "PCMA"
-    send_pt: int
-    recv_pt: int
-    te_send: int | None = None
-    te_recv: int | None = None
-    rtcp_port: int | None = None  # the peer's RTCP port (RFC 3605), None: RTP port + 1
-
-
-@dataclass(frozen=True, slots=True)
-class Digit:
-    leg: str
-    digit: str
-    source: str  # "rfc4733" or "inband"
-
-
-@dataclass(frozen=True, slots=True)
-class MediaTimeout:
-    """No RTP from ``leg`` for the configured time (and it is not on hold)."""
-
-    leg: str
-    silent_for: float
-
-
-@dataclass(frozen=True, slots=True)
-class PlaybackDone:
-    leg: str
-    prompt: str
-
-
-MediaEvent = Digit | MediaTimeout | PlaybackDone
-
-
-class Recorder(Protocol):
-    """Where recorded audio goes (media.recorder.RecordingWriter)."""
-
-    def write(self, left: np.ndarray | None, right: np.ndarray | None) -> None: ...
-
-
-@dataclass(slots=True)
-class _Player:
-    name: str
-    frames: Sequence[bytes]
-    loop: bool
-    index: int = 0
-
-
-@dataclass(slots=True)
-class _Track:
-    """One channel of a recording: what a leg sent, played out at the clock's pace."""
-
-    pending: np.ndarray = field(default_factory=lambda: _NO_AUDIO)
-    primed: bool = False
-
-    def take(self, due: int) -> np.ndarray:
-        """Exactly ``due`` samples: the oldest waiting, silence where none is."""
-        pending = self.pending
-        if not self.primed:
-            if pending.size < due + RECORD_LATENCY:
-                return np.zeros(due, np.int16)
-            self.primed = True
-        if pending.size > due + RECORD_BACKLOG:
-            pending = pending[pending.size - due - RECORD_LATENCY:]
-        out, self.pending = pending[:due], pending[due:]
-        if out.size < due:  # underrun (loss, or the phone stopped): build up again
-            self.primed = False
-            out = np.concatenate([out, np.zeros(due - out.size, np.int16)])
-        return out
-
-
-@dataclass(slots=True)
-class Leg:
-    """One side of the call as the switch sees it."""
-
-    name: str
-    ssrc: int
-    config: LegConfig | None = None
-    latch: SourceLatch = field(default_factory=lambda: SourceLatch(None))
-    out: OutgoingStream | None = None
-    stats: ReceiveStats = field(default_factory=ReceiveStats)
-    dtmf: DtmfReceiver = field(default_factory=DtmfReceiver)
-    inband: InbandDetector | None = None
-    player: _Player | None = None
-    held: bool = False  # the other side put this leg on hold: it hears music
-    last_rx: float | None = None
-    packets_in: int = 0
-    packets_out: int = 0
-    reported_out: int = 0  # packets_out at the last RTCP report
-    # Payloads (in the leg's codec) heard since the last tick: decoded once
-    # per tick for the recording, not once per packet.
-    heard: list[bytes] = field(default_factory=list)
-    track: _Track = field(default_factory=_Track)  # its channel of a recording
-
-    @property
-    def target(self) -> Address | None:
-        return self.latch.target
-
+__all__ = ["CallMedia", "Digit", "Leg", "LegConfig", "MediaEvent", "MediaTimeout",
+           "PlaybackDone", "Recorder"]
 
 class CallMedia:
     """Media state of one call: legs by name ("a" caller, "b" callee)."""
@@ -191,7 +91,7 @@ class CallMedia:
 
     def play(self, name: str, prompt: str, frames: Sequence[bytes], loop: bool = False) -> None:
         """Send ``frames`` (already in the leg's codec) to leg ``name``."""
-        self.legs[name].player = _Player(prompt, frames, loop) if frames else None
+        self.legs[name].player = Player(prompt, frames, loop) if frames else None
 
     def stop_play(self, name: str) -> None:
         self.legs[name].player = None
@@ -201,7 +101,7 @@ class CallMedia:
         hears ``frames`` looped; ``None`` takes it off hold."""
         leg = self.legs[name]
         leg.held = frames is not None
-        leg.player = _Player("hold_music", frames, True) if frames else None
+        leg.player = Player("hold_music", frames, True) if frames else None
 
     @property
     def has_events(self) -> bool:
@@ -378,7 +278,7 @@ class CallMedia:
         self._record_start, self._recorded = None, 0
         for leg in self.legs.values():
             leg.heard.clear()
-            leg.track = _Track()
+            leg.track = Track()
 
     def stop_recording(self, now: float | None = None) -> Recorder | None:
         """Stop recording; with ``now``, first write what the clock owes up to

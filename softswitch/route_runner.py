@@ -20,6 +20,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Protocol
 
+from media.errors import MediaError
 from softswitch.callcontrol import Release
 from softswitch.cdr import CallRecorded
 from softswitch.routing import (
@@ -108,8 +109,12 @@ class RouteRunner:
         self.step = following.step
         try:
             self._start(following.step)
-        except Exception:
-            log.exception("call %s: routing step %s failed", self.call.id, following.step)
+        except Exception as exc:
+            if isinstance(exc, MediaError):  # expected at capacity: one line, no traceback
+                log.error("call %s: routing step %s failed: %s", self.call.id,
+                          following.step, exc)
+            else:
+                log.exception("call %s: routing step %s failed", self.call.id, following.step)
             if isinstance(following.step, Forward) and following.step.why == "backup":
                 self.call.refuse(503, "routing failed")
                 return

@@ -23,6 +23,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from media.errors import PortsExhausted
 from media.session import LegConfig
 from media.transport import protocol as P
 
@@ -70,7 +71,7 @@ class PortPool:
                 rtcp.close()
                 continue
             return rtp, rtcp, port
-        raise OSError(f"no free RTP port pair in {self.low}-{self.high} on {self.host}")
+        raise PortsExhausted(f"no free RTP port pair in {self.low}-{self.high} on {self.host}")
 
 
 @dataclass

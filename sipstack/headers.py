@@ -15,6 +15,9 @@ from collections.abc import Iterable, Iterator
 
 from sipstack.constants import CANONICAL_NAME, LIST_HEADERS
 from sipstack.errors import LocalProtocolError, RemoteProtocolError
+from sipstack.header_values import CSEQ_MEMO as CSEQ_MEMO
+from sipstack.header_values import NAME_ADDR_MEMO as NAME_ADDR_MEMO
+from sipstack.header_values import VIA_MEMO as VIA_MEMO
 from sipstack.header_values import CSeq, NameAddr, Via, make_via
 from sipstack.syntax import (
     is_token,

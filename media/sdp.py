@@ -7,7 +7,8 @@ session level for every stream with a non-zero port (§5.7). Serialisation
 writes CRLF lines in §5 order, so bodies in that order round-trip byte for
 byte. Helpers: rtpmap, fmtp, ptime (§6), direction (sendrecv by default),
 rtcp (RFC 3605), rtcp-mux (RFC 5761). The parser is
-:mod:`media.sdp_parser` (``SessionDescription.parse`` calls it).
+:mod:`media.sdp_parser` (``SessionDescription.parse`` and :data:`parse`
+call it).
 """
 
 from __future__ import annotations
@@ -274,6 +275,10 @@ class SessionDescription:
         for md in self.media:
             out += md.lines()
         return "".join(f"{t}={v}\r\n" for t, v in out).encode()
+
+
+# ``parse(data)``: :func:`media.sdp_parser.parse` under this module's name too.
+parse = SessionDescription.parse
 
 
 def _other(lines: tuple[Line, ...], types: str) -> list[Line]:

@@ -26,6 +26,8 @@ from media.latch import SourceLatch
 from media.legs import (
     FRAME,
     RATE,
+    RECORD_BACKLOG,
+    RECORD_LATENCY,
     Address,
     Digit,
     Leg,
@@ -47,8 +49,10 @@ from media.rtcp import (
 )
 from media.rtp import OutgoingStream, is_rtcp, payload_of, peek, rewrite_header
 
-__all__ = ["CallMedia", "Digit", "Leg", "LegConfig", "MediaEvent", "MediaTimeout",
-           "PlaybackDone", "Recorder"]
+__all__ = ["FRAME", "RATE", "RECORD_BACKLOG", "RECORD_LATENCY", "Address", "CallMedia",
+           "Digit", "Leg", "LegConfig", "MediaEvent", "MediaTimeout", "PlaybackDone",
+           "Recorder"]
+
 
 class CallMedia:
     """Media state of one call: legs by name ("a" caller, "b" callee)."""

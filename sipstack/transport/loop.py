@@ -43,3 +43,26 @@ def tune_gc(threshold: int = 50_000) -> None:
     gc.collect()
     gc.freeze()
     gc.set_threshold(threshold, 50, 100)
+    gc.callbacks.append(_GcTimer().callback)
+
+
+class _GcTimer:
+    """Logs a garbage collection that stopped the process for long: every
+    packet waits for it, so a pause past a SIP retransmission timer (500 ms)
+    shows up as retransmissions and failed calls at modest CPU."""
+
+    SLOW = 0.1  # seconds
+
+    def __init__(self) -> None:
+        self._began = 0.0
+
+    def callback(self, phase: str, info: dict[str, int]) -> None:
+        import time
+
+        if phase == "start":
+            self._began = time.perf_counter()
+            return
+        took = time.perf_counter() - self._began
+        if took >= self.SLOW:
+            log.warning("garbage collection of generation %d took %.2f s (%d collected)",
+                        info.get("generation", -1), took, info.get("collected", 0))

@@ -251,9 +251,7 @@ class SessionDescription:
     @classmethod
     def parse(cls, data: bytes) -> SessionDescription:
         """Parse an SDP body; raise :class:`SdpError` (400) if it is invalid."""
-        from media.sdp_parser import parse  # the parser builds this model
-
-        return parse(data)
+        return _parser.parse(data)
 
     def connection_for(self, md: MediaDescription) -> Connection | None:
         """The ``c=`` that applies to ``md``: its own, else the session's (§5.7)."""
@@ -297,3 +295,8 @@ def _parse_rtpmap(value: str) -> RtpMap | None:
         return None
     channels = parts[2] if len(parts) > 2 else "1"
     return RtpMap(int(pt), parts[0], int(parts[1]), int(channels) if digits(channels) else 1)
+
+
+# The parser builds this module's model, so it is imported once the model
+# exists (whichever of the two modules is imported first).
+from media import sdp_parser as _parser  # noqa: E402

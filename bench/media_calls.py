@@ -137,9 +137,13 @@ class MediaCalls:
         generator.start()
         up = await self._collect(offset, calls, deadline=began + 2 * ramp + 5)
         await asyncio.sleep(WARM_UP)
-        figures = await self._window(seconds) if up == calls else {}
-        if time.monotonic() - began > hold - 1:
-            figures["note"] = "the window ran past the calls' hold"
+        if up == calls:
+            figures = await self._window(seconds)
+            if time.monotonic() - began > hold - 1:
+                figures["note"] = "the window ran past the calls' hold"
+        else:  # the step failed before measuring: no packet was counted
+            figures = {"packets_sent": 0, "packets_lost": 0, "seconds": 0.0,
+                       "note": f"only {up} of {calls} calls reached the callee"}
         generator.clear()
         try:
             await asyncio.to_thread(process.wait, hold + 60)
@@ -147,9 +151,6 @@ class MediaCalls:
             process.kill()
             await asyncio.to_thread(process.wait, 10)
         outcome = uac.outcome(process.returncode, time.monotonic() - began)
-        if not figures:  # not every call came up: the step failed before measuring
-            figures = {"packets_sent": calls, "packets_lost": calls, "seconds": 0.0,
-                       "note": f"only {up} of {calls} calls reached the callee"}
         return {"calls": calls, "calls_up": up, "calls_completed": outcome.successful,
                 "setup_p95_ms": outcome.percentile(0.95), **figures}
 

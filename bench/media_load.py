@@ -89,20 +89,20 @@ class Generator:
         return str(host), int(port)
 
     def add_call(self, index: int, port_a: int, port_b: int) -> None:
-        for side, port in (("a", port_a), ("b", port_b)):
-            sockets = self.a_side if side == "a" else self.b_side
-            ssrc = (index << 1 | (side == "b")) + 0x10000
-            packet = bytearray(struct.pack("!BBHII", 0x80, 0, 0, 0, ssrc) + b"\xd5" * 160)
-            self.streams.append((sockets[index % SOCKETS_PER_SIDE], port, packet))
+        """Both phones of call ``index``, sending to the legs' ports."""
+        self._add(self.a_side[index % SOCKETS_PER_SIDE], port_a, (index << 1) + 0x10000)
+        self._add(self.b_side[index % SOCKETS_PER_SIDE], port_b, (index << 1 | 1) + 0x10000)
 
     def add_stream(self, index: int, port: int) -> None:
         """One B phone only, sending from its socket to the switch's ``port``;
         what comes back has been relayed twice (to the A phone, which
         echoes it, and back)."""
-        ssrc = index + 0x10000
+        self._add(self.b_side[index % SOCKETS_PER_SIDE], port, index + 0x10000)
+
+    def _add(self, sock: socket.socket, port: int, ssrc: int) -> None:
         packet = bytearray(struct.pack("!BBHII", 0x80, 0, 0, 0, ssrc) + b"\xd5" * 160)
         packet[_MARK] = self.window
-        self.streams.append((self.b_side[index % SOCKETS_PER_SIDE], port, packet))
+        self.streams.append((sock, port, packet))
 
     def echo_on_a(self) -> None:
         """Make the A sockets phones that send back whatever reaches them

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 
 log = logging.getLogger(__name__)
 
@@ -57,8 +58,6 @@ class _GcTimer:
         self._began = 0.0
 
     def callback(self, phase: str, info: dict[str, int]) -> None:
-        import time
-
         if phase == "start":
             self._began = time.perf_counter()
             return

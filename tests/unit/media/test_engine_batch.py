@@ -65,8 +65,8 @@ def port_of(fd: int) -> int:
     return port
 
 
-def read_all(sock: socket.socket) -> list[tuple[tuple[Any, ...], list[int]]]:
-    """Every packet waiting on ``sock``, batches unpacked, in order."""
+def packets_with_fds(sock: socket.socket) -> list[tuple[tuple[Any, ...], list[int]]]:
+    """Every packet waiting on ``sock`` as received, with its descriptors."""
     out: list[tuple[tuple[Any, ...], list[int]]] = []
     while True:
         try:
@@ -74,20 +74,23 @@ def read_all(sock: socket.socket) -> list[tuple[tuple[Any, ...], list[int]]]:
         except BlockingIOError:
             return out
         assert message is not None
+        out.append((message, fds))
+
+
+def read_all(sock: socket.socket) -> list[tuple[tuple[Any, ...], list[int]]]:
+    """Every packet waiting on ``sock``, batches unpacked, in order."""
+    out: list[tuple[tuple[Any, ...], list[int]]] = []
+    for message, fds in packets_with_fds(sock):
         out += P.unbatch(message[2], fds) if message[0] == P.BATCH else [(message, fds)]
+    return out
 
 
 def packets(sock: socket.socket) -> list[tuple[Any, ...]]:
     """The raw messages waiting on ``sock`` (descriptors closed)."""
-    out: list[tuple[Any, ...]] = []
-    while True:
-        try:
-            message, fds = P.receive(sock, socket.MSG_DONTWAIT)
-        except BlockingIOError:
-            return out
+    raw = packets_with_fds(sock)
+    for _, fds in raw:
         P.close_fds(fds)
-        assert message is not None
-        out.append(message)
+    return [message for message, _ in raw]
 
 
 def leg(call: str, name: str, sockets: tuple[socket.socket, ...]) -> P.Posted:
@@ -151,17 +154,6 @@ def test_more_descriptors_than_a_packet_takes_go_in_several_packets(
     for (_, fds), (_, sockets) in zip(received, posted, strict=True):
         assert [port_of(fd) for fd in fds] == [s.getsockname()[1] for s in sockets]
         P.close_fds(fds)
-
-
-def packets_with_fds(sock: socket.socket) -> list[tuple[tuple[Any, ...], list[int]]]:
-    out: list[tuple[tuple[Any, ...], list[int]]] = []
-    while True:
-        try:
-            message, fds = P.receive(sock, socket.MSG_DONTWAIT)
-        except BlockingIOError:
-            return out
-        assert message is not None
-        out.append((message, fds))
 
 
 def test_a_batch_too_long_for_one_packet_is_halved_in_order(

@@ -10,22 +10,22 @@ more than 100 ms after it was sent counts as lost (a phone's jitter buffer
 would drop it): the worker queues what it cannot keep up with in its
 sockets, so overload shows as delay before it shows as drops.
 
-:func:`step` measures one concurrent-call count; :class:`Bench` runs steps
-from synchronous code on a loop of its own (uvloop when installed). Used by
-``bench.bench_media_relay`` (the stand-alone run) and the ``rtp-relayed`` and
-``rtp-recorded`` suites.
+:func:`step` measures one concurrent-call count on an engine of its own
+(``bench.bench_media_relay``, the worker alone, without SIP). The
+``rtp-relayed`` and ``rtp-recorded`` suites use the same generator for calls
+placed through ``softswitch run`` (``bench.media_calls``): there it plays the
+callee's side with :meth:`Generator.add_stream` and echoes as the caller's
+(:meth:`Generator.echo_on_a`), counting packets in a measuring window.
 """
 
 from __future__ import annotations
 
 import asyncio
 import os
-import shutil
 import socket
 import struct
 import time
 from pathlib import Path
-from types import TracebackType
 from typing import Any
 
 from media.session import LegConfig
@@ -282,50 +282,3 @@ def new_loop() -> asyncio.AbstractEventLoop:
     except ImportError:
         return asyncio.new_event_loop()
     return uvloop.new_event_loop()
-
-
-class Bench:
-    """The engine and the generator on a loop of their own, for synchronous
-    callers: ``with Bench() as bench: bench.measure(calls, seconds, record)``."""
-
-    def __init__(self) -> None:
-        self.loop = new_loop()
-        self.engine = new_engine()
-        self.generator: Generator | None = None
-
-    def __enter__(self) -> Bench:
-        try:
-            self.loop.run_until_complete(self.engine.start())
-        except BaseException:
-            self.loop.close()
-            raise
-        self.generator = Generator(self.loop)
-        return self
-
-    def __exit__(self, kind: type[BaseException] | None, exc: BaseException | None,
-                 tb: TracebackType | None) -> None:
-        if self.generator is not None:
-            self.generator.close()
-        try:
-            self.loop.run_until_complete(self.engine.stop())
-        finally:
-            self.loop.close()
-
-    @property
-    def worker_pid(self) -> int:
-        return self.engine.workers[0].process.pid
-
-    def measure(self, calls: int, seconds: float, record: Path | None = None) -> dict[str, Any]:
-        """One step; the recordings of a recorded step are removed after it
-        (their size is counted in ``recorded_mib``)."""
-        assert self.generator is not None, "Bench used outside its with block"
-        if record is not None:
-            record.mkdir(parents=True, exist_ok=True)
-        result = self.loop.run_until_complete(
-            step(self.engine, self.generator, calls, seconds, record))
-        if record is not None:
-            files = list(record.glob("*.wav"))
-            result["recorded_files"] = len(files)
-            result["recorded_mib"] = round(sum(f.stat().st_size for f in files) / 2**20, 1)
-            shutil.rmtree(record, ignore_errors=True)
-        return result

@@ -18,7 +18,17 @@ from pathlib import Path
 from types import TracebackType
 
 from bench import config
-from bench.procs import LOOPBACK, CpuMeter, ProcessError, Switch, free_port, rss_mib, stop_process
+from bench.procs import (
+    LOOPBACK,
+    CpuMeter,
+    ProcessError,
+    Switch,
+    free_port,
+    offered_cpu,
+    rss_mib,
+    settle,
+    stop_process,
+)
 from bench.sippctl import Background, Sipp, SippOutcome
 from bench.stepping import Step, failure_ratio, passes
 
@@ -138,11 +148,14 @@ def rate_step(system: System, ctx: Context, scenario: str, rate: float, calls: i
     sipp = Sipp(scenario, ctx.folder(f"{system.name}-{scenario[:-4]}-{rate:g}"),
                 target=system.target, calls=calls, rate=rate,
                 limit=max(2000, int(rate * 20)), service=service, inf=inf)
-    meter = CpuMeter(system.pid)
-    meter.start()
-    outcome = sipp.run(timeout=calls / rate + 60)
-    cpu = meter.stop()
-    return _step(system, rate, calls, outcome, cpu, offered_rate=rate)
+    offering = calls / rate
+    busy = settle(system.pid)
+    began = time.monotonic()
+    process = sipp.start()
+    cpu = offered_cpu(system.pid, offering)
+    outcome = sipp.finish(process, began, timeout=offering + 60)
+    note = "" if busy is None else f"the system was still busy ({busy:g} % CPU) when it began"
+    return _step(system, rate, calls, outcome, cpu, note=note, offered_rate=rate)
 
 
 def _step(system: System, load: float, attempted: int, outcome: SippOutcome,

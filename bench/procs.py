@@ -88,6 +88,44 @@ class CpuMeter:
         return round(100.0 * ticks / TICKS / wall, 1)
 
 
+QUIET_PERCENT = 5.0
+
+
+def settle(pid: int, *, limit: float = 20.0, window: float = 0.5) -> float | None:
+    """Wait until ``pid``'s tree uses under 5 % of a core over ``window`` s,
+    for at most ``limit`` s: a step must not start while the last one's calls
+    (or its overload: retransmissions, a queue of records, a collection) are
+    still being worked off. None once quiet, else the last CPU per cent."""
+    deadline = time.monotonic() + limit
+    while True:
+        meter = CpuMeter(pid)
+        meter.start()
+        time.sleep(window)
+        cpu = meter.stop()
+        if cpu < QUIET_PERCENT:
+            return None
+        if time.monotonic() >= deadline:
+            return cpu
+
+
+def offered_cpu(pid: int, offering: float) -> float:
+    """CPU of ``pid``'s tree while a load generator offers load for
+    ``offering`` s from now.
+
+    The first tenth (at most a second: the generator starting, the first
+    calls not yet at their steady mix of set-ups and tear-downs) and as much
+    at the end are left out. After the offering come only calls ending, or
+    failed ones waiting out SIPp's 8 s timeout: an idle tail measured with
+    the rest would dilute a busy window into a passing figure.
+    """
+    margin = min(offering / 10, 1.0)
+    time.sleep(margin)
+    meter = CpuMeter(pid)
+    meter.start()
+    time.sleep(max(offering - 2 * margin, 0.05))
+    return meter.stop()
+
+
 class ProcessError(Exception):
     """A process under test did not start or died."""
 

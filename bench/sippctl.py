@@ -150,7 +150,13 @@ class Sipp:
     def run(self, timeout: float) -> SippOutcome:
         """Run to the end; after ``timeout`` s stop SIPp softly, then kill it."""
         began = time.monotonic()
-        process = self.start()
+        return self.finish(self.start(), began, timeout)
+
+    def finish(self, process: subprocess.Popen[bytes], began: float,
+               timeout: float) -> SippOutcome:
+        """Wait for a started run (``began`` on the monotonic clock) until
+        ``timeout`` s after it began, then stop it softly or kill it."""
+        timeout = max(timeout - (time.monotonic() - began), 0.1)
         try:
             process.wait(timeout)
         except subprocess.TimeoutExpired:

@@ -1,4 +1,4 @@
-"""Benchmark suites against a real ``softswitch run`` (issue 5, F-OPS-6).
+"""Benchmark suites against a real ``softswitch run`` (F-OPS-6).
 
 Run: ``python -m bench [suite …] [--quick] [--out DIR]``. With no suite
 named, all run. One JSON file per run (machine, versions, every step's

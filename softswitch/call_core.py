@@ -195,8 +195,11 @@ class CallCore(abc.ABC):
              reason: str) -> None:
         self.phase = Phase.ENDED
         self._cancel_timers()
-        if self.driver is not None:
-            self.driver.close()
+        # The driver refers to the call: letting go of it here (nothing asks
+        # an ended call's driver anything) lets reference counting free both.
+        driver, self.driver = self.driver, None
+        if driver is not None:
+            driver.close()
         self._sdp.close()
         if self._transfer is not None:  # the target would ring for nobody
             transfer, self._transfer = self._transfer, None

@@ -18,8 +18,8 @@ from bench.procs import offered_cpu, settle
 @contextmanager
 def busy_then_idle(busy: float) -> Iterator[int]:
     """A child that spins for ``busy`` s, then sleeps; yields its pid."""
-    code = ("import time\nend = time.monotonic() + %r\n"
-            "while time.monotonic() < end:\n    pass\ntime.sleep(120)\n" % busy)
+    code = (f"import time\nend = time.monotonic() + {busy!r}\n"
+            "while time.monotonic() < end:\n    pass\ntime.sleep(120)\n")
     child = subprocess.Popen([sys.executable, "-c", code])
     try:
         yield child.pid

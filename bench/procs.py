@@ -91,7 +91,7 @@ class CpuMeter:
 QUIET_PERCENT = 5.0
 
 
-def settle(pid: int, *, limit: float = 20.0, window: float = 0.5) -> float | None:
+def settle(pid: int, *, limit: float = 20.0, window: float = 0.25) -> float | None:
     """Wait until ``pid``'s tree uses under 5 % of a core over ``window`` s,
     for at most ``limit`` s: a step must not start while the last one's calls
     (or its overload: retransmissions, a queue of records, a collection) are

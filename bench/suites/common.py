@@ -10,7 +10,7 @@ from bench.harness import Context, System, rate_step
 from bench.peers import peer_systems
 from bench.stepping import Step, doubling, run_steps, system_result
 
-QUICK_RATES = (20.0, 50.0)
+QUICK_RATES = (30.0, 60.0)  # 60 calls a step: 2 s, then 1 s
 
 
 def rate_loads(ctx: Context, start: float = 50.0, limit: float = 6400.0) -> list[float]:

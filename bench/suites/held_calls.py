@@ -18,7 +18,7 @@ from typing import Any
 from bench.harness import Context, SoftswitchSystem, held_step
 from bench.stepping import Step, run_steps, system_result
 
-QUICK = ((50.0, 200.0), 100.0, 3.0)
+QUICK = ((50.0, 200.0), 100.0, 1.5)
 FULL = ((1000.0, 3000.0, 10000.0, 20000.0), 100.0, 10.0)
 
 

@@ -16,6 +16,7 @@ from typing import Any
 
 from bench.common import RESULTS, write_report
 from bench.harness import Context
+from bench.peers import peer_versions
 from bench.plot import plot_suite
 from bench.sippctl import sipp_version
 from bench.suites import PLANNED, SUITES
@@ -43,7 +44,8 @@ def main(argv: list[str] | None = None) -> int:
     workdir = Path(tempfile.mkdtemp(prefix="bench-"))
     ctx = Context(workdir, args.quick)
     stamp = time.strftime("%Y%m%d-%H%M%S")
-    report: dict[str, Any] = {"quick": args.quick, "versions": {"sipp": sipp_version()},
+    versions = {"sipp": sipp_version(), **peer_versions()}
+    report: dict[str, Any] = {"quick": args.quick, "versions": versions,
                               "workdir": str(workdir), "suites": {}}
     for name in names:
         began = time.monotonic()

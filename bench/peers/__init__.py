@@ -109,11 +109,38 @@ def sippy_binary() -> str | None:
     return os.environ.get("BENCH_SIPPY_B2BUA") or shutil.which("b2bua_simple")
 
 
+def kamailio_binary() -> str | None:
+    return shutil.which("kamailio") or ("/usr/sbin/kamailio"
+                                        if Path("/usr/sbin/kamailio").exists() else None)
+
+
+def _first_line(argv: list[str]) -> str:
+    try:
+        out = subprocess.run(argv, capture_output=True, text=True, timeout=10)
+    except (OSError, subprocess.TimeoutExpired) as exc:
+        return f"unavailable ({exc})"
+    text = (out.stdout or out.stderr).strip()
+    return text.splitlines()[0].strip() if text else "unavailable"
+
+
+def peer_versions() -> dict[str, str]:
+    """The peers' versions for the report ("not installed" where absent)."""
+    kamailio, sippy = kamailio_binary(), sippy_binary()
+    versions = {"kamailio": _first_line([kamailio, "-v"]) if kamailio else "not installed",
+                "sippy": "not installed"}
+    if sippy:
+        # b2bua_simple runs under the interpreter of its own environment
+        shebang = Path(sippy).read_text(errors="replace").partition("\n")[0]
+        python = shebang[2:].strip() if shebang.startswith("#!") else "python3"
+        versions["sippy"] = _first_line(
+            [python, "-c", "import importlib.metadata as m; print(m.version('sippy'))"])
+    return versions
+
+
 def peer_systems(ctx: Context) -> Iterator[tuple[str, System | str]]:
     """Every peer: a system to measure, or why it cannot run here."""
     yield "sipp-only", SippOnlySystem(ctx)
-    kamailio = shutil.which("kamailio") or ("/usr/sbin/kamailio"
-                                            if Path("/usr/sbin/kamailio").exists() else None)
+    kamailio = kamailio_binary()
     yield "kamailio", (KamailioSystem(ctx, kamailio) if kamailio else
                        "kamailio not installed (apt-get install -y kamailio)")
     sippy = sippy_binary()

@@ -88,6 +88,17 @@ class CpuMeter:
         return round(100.0 * ticks / TICKS / wall, 1)
 
 
+def version_line(argv: list[str], marker: str = "") -> str:
+    """The first line ``argv`` prints (stdout, then stderr) that holds
+    ``marker``: how the report names a program's version."""
+    try:
+        out = subprocess.run(argv, capture_output=True, text=True, timeout=10)
+    except (OSError, subprocess.TimeoutExpired):
+        return "unavailable"
+    lines = [line.strip() for line in (out.stdout + out.stderr).splitlines() if line.strip()]
+    return next((line for line in lines if marker in line), "unavailable")
+
+
 QUIET_PERCENT = 5.0
 
 

@@ -19,7 +19,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from bench.procs import LOOPBACK, free_port, stop_process
+from bench.procs import LOOPBACK, free_port, stop_process, version_line
 
 SIPP = shutil.which("sipp") or "/usr/bin/sipp"
 SCENARIOS = Path(__file__).resolve().parent / "sipp"
@@ -30,12 +30,7 @@ class SippError(Exception):
 
 
 def sipp_version() -> str:
-    try:
-        out = subprocess.run([SIPP, "-v"], capture_output=True, text=True, timeout=10)
-    except (OSError, subprocess.TimeoutExpired):
-        return "unavailable"
-    text = (out.stdout + out.stderr).strip()
-    return next((line.strip() for line in text.splitlines() if "SIPp" in line), text[:80])
+    return version_line([SIPP, "-v"], "SIPp")
 
 
 @dataclass(frozen=True, slots=True)

@@ -23,7 +23,7 @@ from pathlib import Path
 from types import TracebackType
 
 from bench.harness import Context, SippOnlySystem, System
-from bench.procs import LOOPBACK, ProcessError, free_port, stop_process
+from bench.procs import LOOPBACK, ProcessError, free_port, stop_process, version_line
 from bench.sippctl import Background, Sipp
 
 HERE = Path(__file__).resolve().parent
@@ -114,25 +114,17 @@ def kamailio_binary() -> str | None:
                                         if Path("/usr/sbin/kamailio").exists() else None)
 
 
-def _first_line(argv: list[str]) -> str:
-    try:
-        out = subprocess.run(argv, capture_output=True, text=True, timeout=10)
-    except (OSError, subprocess.TimeoutExpired) as exc:
-        return f"unavailable ({exc})"
-    text = (out.stdout or out.stderr).strip()
-    return text.splitlines()[0].strip() if text else "unavailable"
-
-
 def peer_versions() -> dict[str, str]:
     """The peers' versions for the report ("not installed" where absent)."""
     kamailio, sippy = kamailio_binary(), sippy_binary()
-    versions = {"kamailio": _first_line([kamailio, "-v"]) if kamailio else "not installed",
-                "sippy": "not installed"}
+    versions = {"kamailio": "not installed", "sippy": "not installed"}
+    if kamailio:
+        versions["kamailio"] = version_line([kamailio, "-v"], "kamailio")
     if sippy:
         # b2bua_simple runs under the interpreter of its own environment
         shebang = Path(sippy).read_text(errors="replace").partition("\n")[0]
         python = shebang[2:].strip() if shebang.startswith("#!") else "python3"
-        versions["sippy"] = _first_line(
+        versions["sippy"] = version_line(
             [python, "-c", "import importlib.metadata as m; print(m.version('sippy'))"])
     return versions
 

@@ -12,6 +12,7 @@ import gc
 import json
 import os
 import signal
+import socket
 import sys
 import threading
 import time
@@ -23,8 +24,26 @@ from bench.procs import free_port
 from bench.sippctl import Sipp
 
 
-def probe(work: Path, target: str, calls: int, report: dict[str, object]) -> None:
-    time.sleep(1.0)  # the switch binds its port
+def wait_bound(port: int, limit: float = 30.0) -> None:
+    """Until the switch has bound its UDP port (ours can no longer)."""
+    deadline = time.monotonic() + limit
+    while time.monotonic() < deadline:
+        with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as sock:
+            try:
+                sock.bind(("127.0.0.1", port))
+            except OSError:
+                return
+        time.sleep(0.05)
+    raise TimeoutError(f"the switch did not bind port {port}")
+
+
+def probe(work: Path, port: int, calls: int, report: dict[str, object]) -> None:
+    target = f"127.0.0.1:{port}"
+    try:
+        wait_bound(port)
+    except TimeoutError:
+        os.kill(os.getpid(), signal.SIGINT)
+        raise
     uas = start_callee_uas(work, target, 1)
     try:
         Sipp("trunk_call.xml", work / "warm-up", target=target, calls=10, rate=20,
@@ -50,7 +69,7 @@ def main() -> int:
     path = work / "softswitch.toml"
     path.write_text(config.switch_config(port, work / "var", 1))
     report: dict[str, object] = {}
-    threading.Thread(target=probe, args=(work, f"127.0.0.1:{port}", calls, report),
+    threading.Thread(target=probe, args=(work, port, calls, report),
                      daemon=True).start()
     from softswitch.__main__ import main as softswitch
 
